@@ -1,0 +1,6 @@
+import ArgumentParser
+
+public struct SecqCommand: AsyncParsableCommand {
+    public init() {}
+    public func run() async throws {}
+}

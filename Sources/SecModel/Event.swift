@@ -1,0 +1,130 @@
+/// Where a record came from: one value per log source secq ingests.
+public enum Source: String, Sendable, CaseIterable, Codable {
+    case cloudtrail, vpcflow, alb, elb, nlb, s3access, cloudfront, route53, rds, guardduty, config
+    case finding, compliance
+
+    /// A stable small number, used in block headers and keys.
+    public var code: UInt8 { UInt8(Source.allCases.firstIndex(of: self)!) }
+    public init?(code: UInt8) {
+        guard Int(code) < Source.allCases.count else { return nil }
+        self = Source.allCases[Int(code)]
+    }
+}
+
+/// OCSF-aligned event class.
+public enum EventClass: String, Sendable, CaseIterable, Codable {
+    case apiActivity = "api_activity"
+    case authentication
+    case accountChange = "account_change"
+    case networkActivity = "network_activity"
+    case httpActivity = "http_activity"
+    case dnsActivity = "dns_activity"
+    case datastoreActivity = "datastore_activity"
+    case detectionFinding = "detection_finding"
+    case complianceFinding = "compliance_finding"
+    case configItem = "config_item"
+}
+
+/// Whether the action succeeded.
+public enum Outcome: String, Sendable, CaseIterable, Codable {
+    case success, failure, unknown
+}
+
+/// A normalised event: the core fields every source shares (DESIGN.md), plus the
+/// original record verbatim in `raw`.
+///
+/// Optional fields are `nil` when the source does not carry them. `seq` is assigned by
+/// the store when the event is appended; parsers leave it 0.
+public struct Event: Sendable, Equatable {
+    /// Event time in milliseconds since the Unix epoch (UTC).
+    public var time: Int64
+    public var seq: UInt64 = 0
+    public var bank: String = ""
+    public var account: String
+    public var ou: String? = nil
+    public var region: String? = nil
+    public var source: Source
+    public var eventClass: EventClass
+    public var action: String? = nil
+    public var outcome: Outcome = .unknown
+    public var principal: String? = nil
+    public var principalType: String? = nil
+    public var accessKey: String? = nil
+    public var mfa: Bool? = nil
+    public var srcIP: IPAddress? = nil
+    /// A service name given where an address would be (CloudTrail `sourceIPAddress`
+    /// of `ec2.amazonaws.com`, for example).
+    public var srcService: String? = nil
+    public var srcPort: Int64? = nil
+    public var dstIP: IPAddress? = nil
+    public var dstPort: Int64? = nil
+    public var proto: Int64? = nil
+    public var bytes: Int64? = nil
+    public var packets: Int64? = nil
+    public var service: String? = nil
+    public var resource: String? = nil
+    public var resourceType: String? = nil
+    public var userAgent: String? = nil
+    public var errorCode: String? = nil
+    public var httpStatus: Int64? = nil
+    public var url: String? = nil
+    public var queryName: String? = nil
+    public var eventID: String? = nil
+    public var severity: Double? = nil
+    public var findingType: String? = nil
+    public var title: String? = nil
+    /// The original record, byte for byte.
+    public var raw: [UInt8]
+
+    public init(time: Int64, account: String, source: Source, eventClass: EventClass, raw: [UInt8]) {
+        self.time = time
+        self.account = account
+        self.source = source
+        self.eventClass = eventClass
+        self.raw = raw
+    }
+}
+
+extension Event {
+    /// The value of a core field, `.null` when absent.
+    public func value(of field: Field) -> Value {
+        func s(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+        func i(_ v: Int64?) -> Value { v.map(Value.int) ?? .null }
+        switch field {
+        case .time: return .time(time)
+        case .seq: return .int(Int64(bitPattern: seq))
+        case .bank: return .string(bank)
+        case .account: return .string(account)
+        case .ou: return s(ou)
+        case .region: return s(region)
+        case .source: return .string(source.rawValue)
+        case .eventClass: return .string(eventClass.rawValue)
+        case .action: return s(action)
+        case .outcome: return .string(outcome.rawValue)
+        case .principal: return s(principal)
+        case .principalType: return s(principalType)
+        case .accessKey: return s(accessKey)
+        case .mfa: return mfa.map(Value.bool) ?? .null
+        case .srcIP: return srcIP.map(Value.ip) ?? .null
+        case .srcService: return s(srcService)
+        case .srcPort: return i(srcPort)
+        case .dstIP: return dstIP.map(Value.ip) ?? .null
+        case .dstPort: return i(dstPort)
+        case .proto: return i(proto)
+        case .bytes: return i(bytes)
+        case .packets: return i(packets)
+        case .service: return s(service)
+        case .resource: return s(resource)
+        case .resourceType: return s(resourceType)
+        case .userAgent: return s(userAgent)
+        case .errorCode: return s(errorCode)
+        case .httpStatus: return i(httpStatus)
+        case .url: return s(url)
+        case .queryName: return s(queryName)
+        case .eventID: return s(eventID)
+        case .severity: return severity.map(Value.double) ?? .null
+        case .findingType: return s(findingType)
+        case .title: return s(title)
+        }
+    }
+}

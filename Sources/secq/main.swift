@@ -1,0 +1,3 @@
+import SecCLI
+
+await SecqCommand.main()
