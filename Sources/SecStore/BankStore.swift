@@ -1,0 +1,327 @@
+import Dispatch
+import SecModel
+
+/// One bank's partition: its own LMDB environment, writer, sequence, dictionaries,
+/// postings and integrity chain.
+///
+/// `@unchecked Sendable`: the LMDB handles are thread-safe as described on
+/// `Environment`; the dictionary cache is guarded by `cacheLock` and only ever holds
+/// committed entries (ids never change once committed).
+public final class BankStore: @unchecked Sendable {
+    public let id: String
+    let env: Environment
+    let blocks, raw, seq, dict, dictr, post, ids, chain, meta: DB
+
+    private let cacheLock = PThreadCondition()
+    private var idsByEntry: [DictEntry: UInt32] = [:]
+    private var entriesByID: [UInt32: DictEntry] = [:]
+
+    /// Events a block holds at most.
+    public var blockRows = 8192
+    /// zstd level of the raw section.
+    public var rawLevel: Int32 = 3
+
+    init(id: String, env: Environment) throws {
+        self.id = id
+        self.env = env
+        blocks = try env.openDB("blocks")
+        raw = try env.openDB("raw")
+        seq = try env.openDB("seq")
+        dict = try env.openDB("dict")
+        dictr = try env.openDB("dictr")
+        post = try env.openDB("postings")
+        ids = try env.openDB("ids")
+        chain = try env.openDB("chain")
+        meta = try env.openDB("meta")
+    }
+
+    // MARK: - State
+
+    /// Counters and the chain head, stored as one value in `meta`.
+    public struct State: Sendable, Equatable {
+        public var nextSeq: UInt64 = 1
+        public var nextBlock: UInt64 = 1
+        public var nextDict: UInt32 = 1
+        public var chainHead = [UInt8](repeating: 0, count: 32)
+        /// The longest time span of any block, so a time range scan can start early enough.
+        public var maxSpan: Int64 = 0
+        public var events: UInt64 = 0
+        public var blocks: UInt64 = 0
+        public var rawBytes: UInt64 = 0
+        public var tMin: Int64 = .max
+        public var tMax: Int64 = .min
+
+        static let key: [UInt8] = Array("state".utf8)
+
+        var encoded: [UInt8] {
+            var w = ByteWriter()
+            w.u64(nextSeq); w.u64(nextBlock); w.u32(nextDict); w.append(chainHead)
+            w.i64(maxSpan); w.u64(events); w.u64(blocks); w.u64(rawBytes); w.i64(tMin); w.i64(tMax)
+            return w.bytes
+        }
+
+        init() {}
+
+        init(decoding b: UnsafeRawBufferPointer) throws {
+            var r = ByteReader(b)
+            nextSeq = try r.u64(); nextBlock = try r.u64(); nextDict = try r.u32()
+            chainHead = Array(try r.bytes(32))
+            maxSpan = try r.i64(); events = try r.u64(); blocks = try r.u64(); rawBytes = try r.u64()
+            tMin = try r.i64(); tMax = try r.i64()
+        }
+    }
+
+    static func readState(_ get: (DB, UnsafeRawBufferPointer, (UnsafeRawBufferPointer) throws -> State) throws -> State?, _ meta: DB) throws -> State {
+        try State.key.withUnsafeBytes { k in try get(meta, k) { try State(decoding: $0) } } ?? State()
+    }
+
+    // MARK: - Append
+
+    /// What one append stored.
+    public struct AppendResult: Sendable, Equatable {
+        public var stored = 0
+        public var duplicates = 0
+        public var blocks = 0
+        public var firstSeq: UInt64 = 0
+        public var lastSeq: UInt64 = 0
+    }
+
+    /// The idempotency key of an event: a CloudTrail eventID that is a UUID as its 16
+    /// bytes; otherwise the first 16 bytes of SHA-256 over source, id or raw record.
+    static func idempotencyKey(_ e: Event) -> [UInt8] {
+        if e.source == .cloudtrail, let id = e.eventID, let u = uuidBytes(id) { return u }
+        var prefix: [UInt8] = [e.source.code]
+        if let id = e.eventID, e.source == .cloudtrail { prefix += Array(id.utf8) }
+        else { prefix += e.raw }
+        return Array(SHA256Digest.hash(prefix)[0..<16])
+    }
+
+    static func uuidBytes(_ s: String) -> [UInt8]? {
+        guard s.utf8.count == 36 else { return nil }
+        var out = [UInt8](); out.reserveCapacity(16)
+        var hi: UInt8? = nil
+        for (i, c) in s.utf8.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 { guard c == 45 else { return nil }; continue }
+            let v: UInt8
+            switch c {
+            case 48...57: v = c - 48
+            case 97...102: v = c - 87
+            case 65...70: return nil // upper case: keep the exact text distinct, hash instead
+            default: return nil
+            }
+            if let h = hi { out.append(h << 4 | v); hi = nil } else { hi = v }
+        }
+        return out
+    }
+
+    /// Appends events in one write transaction: drops those already stored (idempotency
+    /// index) or repeated in the batch, groups the rest by account and source into
+    /// time-sorted blocks, assigns sequence numbers and chains the blocks.
+    ///
+    /// - Throws: `StoreError` or `LMDBError`; on error nothing of the batch is stored.
+    public func append(_ events: [Event]) throws -> AppendResult {
+        let keys = events.map(BankStore.idempotencyKey)
+        let blockRows = self.blockRows, rawLevel = self.rawLevel
+        let (result, newEntries) = try env.write { txn -> (AppendResult, [(DictEntry, UInt32)]) in
+            var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
+            var result = AppendResult()
+            var keep: [Int] = []
+            keep.reserveCapacity(events.count)
+            var seen = Set<[UInt8]>()
+            for (i, k) in keys.enumerated() {
+                let stored = try k.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                if stored || !seen.insert(k).inserted { result.duplicates += 1; continue }
+                guard let acct = BlockKey.accountNumber(events[i].account) else {
+                    throw StoreError(.corrupt, "event account '\(events[i].account)' is not 12 digits")
+                }
+                _ = acct
+                keep.append(i)
+            }
+            guard !keep.isEmpty else { return (result, []) }
+
+            // Group by account and source, each sorted by time (stable), then chunk.
+            struct GroupKey: Hashable, Comparable {
+                var account: String; var source: UInt8
+                static func < (a: GroupKey, b: GroupKey) -> Bool { (a.account, a.source) < (b.account, b.source) }
+            }
+            var groups: [GroupKey: [Int]] = [:]
+            for i in keep { groups[GroupKey(account: events[i].account, source: events[i].source.code), default: []].append(i) }
+            var chunks: [[Int]] = []
+            for g in groups.keys.sorted() {
+                let sorted = groups[g]!.enumerated().sorted {
+                    (events[$0.element].time, $0.offset) < (events[$1.element].time, $1.offset)
+                }.map(\.element)
+                var start = 0
+                while start < sorted.count {
+                    let end = min(start + blockRows, sorted.count)
+                    chunks.append(Array(sorted[start..<end]))
+                    start = end
+                }
+            }
+
+            // Encode and compress the blocks in parallel; nothing here touches LMDB.
+            let drafts = BankStore.parallelMap(chunks) { chunk in
+                BlockDraft(events: ArraySlice(chunk.map { events[$0] }),
+                           account: BlockKey.accountNumber(events[chunk[0]].account)!, rawLevel: rawLevel)
+            }
+
+            var pending: [DictEntry: UInt32] = [:]
+            var newEntries: [(DictEntry, UInt32)] = []
+            for (chunk, draft) in zip(chunks, drafts) {
+                var dictIDs: [[UInt32]] = []
+                var postings: [(Field, UInt32)] = []
+                for c in draft.columns where c.encoding == .globalDict {
+                    var colIDs: [UInt32] = []
+                    colIDs.reserveCapacity(c.dictValues.count)
+                    for v in c.dictValues {
+                        let id = try intern(v, txn: &txn, state: &st, pending: &pending, new: &newEntries)
+                        colIDs.append(id)
+                        if c.field.isIndexed { postings.append((c.field, id)) }
+                    }
+                    dictIDs.append(colIDs)
+                }
+                let firstSeq = st.nextSeq
+                st.nextSeq += UInt64(draft.count)
+                let key = BlockKey(account: draft.account, tMin: draft.tMin, blockSeq: st.nextBlock)
+                st.nextBlock += 1
+                let (value, hash) = draft.assemble(firstSeq: firstSeq, ids: dictIDs)
+                let kb = key.bytes
+                try txn.put(blocks, kb, value)
+                try txn.put(raw, kb, draft.raw)
+                try txn.put(seq, BE.bytes(firstSeq), kb, append: true)
+                let lastSeq = firstSeq + UInt64(draft.count) - 1
+                st.chainHead = ChainLink.next(previous: st.chainHead, blockHash: hash, firstSeq: firstSeq, lastSeq: lastSeq)
+                try txn.put(chain, BE.bytes(firstSeq), ChainLink(link: st.chainHead, blockHash: hash, lastSeq: lastSeq, key: key, kind: .block).encoded, append: true)
+                for (f, id) in postings {
+                    var pk: [UInt8] = [f.columnID]
+                    BE.put(id, into: &pk)
+                    pk += kb
+                    try txn.put(post, pk, [])
+                }
+                // Idempotency keys, in the block's row order so each maps to its seq.
+                for (row, i) in chunk.enumerated() {
+                    var v = ByteWriter(); v.u64(firstSeq + UInt64(row))
+                    try txn.put(ids, keys[i], v.bytes)
+                }
+                st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
+                st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)
+                st.events += UInt64(draft.count); st.blocks += 1; st.rawBytes += UInt64(draft.rawBytes)
+                if result.firstSeq == 0 { result.firstSeq = firstSeq }
+                result.lastSeq = lastSeq
+                result.stored += draft.count
+                result.blocks += 1
+            }
+            try txn.put(meta, State.key, st.encoded)
+            return (result, newEntries)
+        }
+        // Only now, after the commit, may new ids enter the shared cache.
+        if !newEntries.isEmpty {
+            cacheLock.lock()
+            for (e, i) in newEntries { idsByEntry[e] = i; entriesByID[i] = e }
+            cacheLock.unlock()
+        }
+        return result
+    }
+
+    private func intern(_ entry: DictEntry, txn: inout WriteTxn, state st: inout State,
+                        pending: inout [DictEntry: UInt32], new: inout [(DictEntry, UInt32)]) throws -> UInt32 {
+        if let id = pending[entry] { return id }
+        cacheLock.lock()
+        let cached = idsByEntry[entry]
+        cacheLock.unlock()
+        if let id = cached { return id }
+        let kb = entry.keyBytes
+        if let id = try kb.withUnsafeBytes({ k in try txn.get(dict, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }) {
+            pending[entry] = id
+            new.append((entry, id))
+            return id
+        }
+        let id = st.nextDict
+        st.nextDict += 1
+        try txn.put(dict, kb, withUnsafeBytes(of: id.littleEndian) { Array($0) })
+        try txn.put(dictr, withUnsafeBytes(of: id.bigEndian) { Array($0) }, kb, append: true)
+        pending[entry] = id
+        new.append((entry, id))
+        return id
+    }
+
+    /// Maps on both cores. `f` must be a pure function of its argument.
+    package static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ f: @Sendable (T) -> R) -> [R] {
+        if items.count <= 1 { return items.map(f) }
+        var out = [R?](repeating: nil, count: items.count)
+        out.withUnsafeMutableBufferPointer { buf in
+            let b = UnsafeSendableBuffer(buf)
+            DispatchQueue.concurrentPerform(iterations: items.count) { i in b.buffer[i] = f(items[i]) }
+        }
+        return out.map { $0! }
+    }
+
+    // MARK: - Reading
+
+    /// Runs `body` on a consistent snapshot of the bank.
+    public func read<T>(_ body: (borrowing BankSnapshot) throws -> T) throws -> T {
+        try env.read { txn in
+            let snap = BankSnapshot(bank: self, txn: txn.txn)
+            return try body(snap)
+        }
+    }
+
+    func cachedEntry(_ id: UInt32) -> DictEntry? {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        return entriesByID[id]
+    }
+
+    func cachedID(_ e: DictEntry) -> UInt32? {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        return idsByEntry[e]
+    }
+
+    func remember(_ e: DictEntry, _ id: UInt32) {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        idsByEntry[e] = id; entriesByID[id] = e
+    }
+}
+
+/// Lets `concurrentPerform` workers write distinct slots of one buffer.
+///
+/// `@unchecked Sendable`: each iteration writes only its own index, and the buffer
+/// outlives the `concurrentPerform` call that uses it.
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ b: UnsafeMutableBufferPointer<T>) { buffer = b }
+}
+
+/// One entry of the integrity chain, keyed by the block's first sequence number.
+public struct ChainLink: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable { case block = 1, tombstone = 2 }
+    public var link: [UInt8]
+    public var blockHash: [UInt8]
+    public var lastSeq: UInt64
+    public var key: BlockKey
+    public var kind: Kind
+
+    /// `link[n] = SHA-256(link[n-1] || block hash || first seq || last seq)`.
+    public static func next(previous: [UInt8], blockHash: [UInt8], firstSeq: UInt64, lastSeq: UInt64) -> [UInt8] {
+        var range: [UInt8] = []
+        BE.put(firstSeq, into: &range); BE.put(lastSeq, into: &range)
+        return previous.withUnsafeBytes { p in blockHash.withUnsafeBytes { h in range.withUnsafeBytes { r in SHA256Digest.hash(p, h, r) } } }
+    }
+
+    var encoded: [UInt8] {
+        var w = ByteWriter()
+        w.append(link); w.append(blockHash); w.u64(lastSeq); w.append(key.bytes); w.u8(kind.rawValue)
+        return w.bytes
+    }
+
+    init(link: [UInt8], blockHash: [UInt8], lastSeq: UInt64, key: BlockKey, kind: Kind) {
+        self.link = link; self.blockHash = blockHash; self.lastSeq = lastSeq; self.key = key; self.kind = kind
+    }
+
+    init(decoding b: UnsafeRawBufferPointer) throws {
+        var r = ByteReader(b)
+        link = Array(try r.bytes(32)); blockHash = Array(try r.bytes(32)); lastSeq = try r.u64()
+        key = BlockKey(bytes: try r.bytes(24))
+        guard let k = Kind(rawValue: try r.u8()) else { throw StoreError(.corrupt, "unknown chain entry kind") }
+        kind = k
+    }
+}

@@ -1,0 +1,318 @@
+import CLMDB
+
+// Every mdb_* call of the project lives in this file.
+
+/// An LMDB result code, matchable in `catch`: `catch LMDBError.mapFull`.
+public struct LMDBError: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let notFound = LMDBError(rawValue: MDB_NOTFOUND)
+    public static let keyExists = LMDBError(rawValue: MDB_KEYEXIST)
+    public static let mapFull = LMDBError(rawValue: MDB_MAP_FULL)
+    public static let mapResized = LMDBError(rawValue: MDB_MAP_RESIZED)
+    public static let readersFull = LMDBError(rawValue: MDB_READERS_FULL)
+    public static let corrupted = LMDBError(rawValue: MDB_CORRUPTED)
+
+    public static func ~= (pattern: LMDBError, error: any Error) -> Bool {
+        (error as? LMDBError)?.rawValue == pattern.rawValue
+    }
+
+    public var description: String { "LMDB: " + String(cString: mdb_strerror(rawValue)) }
+}
+
+@inline(__always)
+func check(_ rc: Int32) throws(LMDBError) {
+    if rc != 0 { throw LMDBError(rawValue: rc) }
+}
+
+/// A named database inside an environment.
+package struct DB: Sendable, Hashable {
+    package var dbi: MDB_dbi
+}
+
+/// Read the bytes of an `MDB_val` (valid only while its transaction lives).
+@inline(__always)
+func bytes(_ v: MDB_val) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+}
+
+/// An LMDB environment: one memory-mapped file with its named databases.
+///
+/// `@unchecked Sendable`: the handle is used from any thread. The environment is opened
+/// with `MDB_NOTLS`, so read transactions are not tied to the thread that began them
+/// (Swift tasks hop threads), and LMDB serialises writers itself with its own mutex.
+/// `mapSize` is only changed under `resizeLock` while no transaction of this process is
+/// open (LMDB's contract for `mdb_env_set_mapsize`), which `activeTxns` tracks.
+package final class Environment: @unchecked Sendable {
+    package let handle: OpaquePointer
+    package let path: String
+    private let state = LockedState()
+
+    /// Opens (creating when needed) the environment in the directory `path`.
+    ///
+    /// - Parameters:
+    ///   - path: an existing directory; LMDB keeps `data.mdb` and `lock.mdb` there.
+    ///   - maxDBs: the number of named databases it may hold.
+    ///   - mapSize: the initial map size in bytes; it grows on `MDB_MAP_FULL`.
+    /// - Throws: `LMDBError` from `mdb_env_open`.
+    package init(path: String, maxDBs: UInt32, mapSize: Int, readOnly: Bool = false) throws {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env))
+        guard let env else { throw LMDBError(rawValue: 12) } // ENOMEM
+        do {
+            try check(mdb_env_set_maxdbs(env, maxDBs))
+            try check(mdb_env_set_maxreaders(env, 254))
+            try check(mdb_env_set_mapsize(env, mapSize))
+            // MDB_NOTLS: read transactions may move between threads. The file mode is
+            // owner-only: a bank's data is readable by the store's owner alone.
+            var flags = UInt32(MDB_NOTLS)
+            if readOnly { flags |= UInt32(MDB_RDONLY) }
+            try check(mdb_env_open(env, path, flags, 0o600))
+        } catch {
+            // "If this function fails, mdb_env_close() must be called to discard the
+            // MDB_env handle." (lmdb.h, mdb_env_open)
+            mdb_env_close(env)
+            throw error
+        }
+        handle = env
+        self.path = path
+        // Clear reader slots left by processes that died (kill -9) holding a snapshot.
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
+    }
+
+    deinit { mdb_env_close(handle) }
+
+    /// The current map size in bytes.
+    package var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Opens or creates a named database. Call once per name, at open time.
+    package func openDB(_ name: String, create: Bool = true) throws -> DB {
+        try write { txn in try txn.openDB(name, create: create) }
+    }
+
+    /// Runs `body` in a read-only snapshot. Values lent to `body` live only until it returns.
+    package func read<T>(_ body: (borrowing ReadTxn) throws -> T) throws -> T {
+        try state.enter()
+        defer { state.leave() }
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+        if rc == MDB_MAP_RESIZED {
+            // Another process grew the map: adopt its size (no txn of ours is open
+            // here other than possibly concurrent readers, which LMDB permits for size 0).
+            mdb_env_set_mapsize(handle, 0)
+            rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+        }
+        try check(rc)
+        let r = ReadTxn(txn!)
+        defer { mdb_txn_abort(txn) }
+        return try body(r)
+    }
+
+    /// Runs `body` in a write transaction: commits when it returns, aborts when it throws.
+    ///
+    /// When the map is full, the transaction is aborted, the map doubled and `body`
+    /// run again from the start, so `body` must only depend on what it reads in `txn`.
+    package func write<T>(_ body: (inout WriteTxn) throws -> T) throws -> T {
+        while true {
+            do {
+                try state.enter()
+                defer { state.leave() }
+                var txn = try WriteTxn(env: handle)
+                let result = try body(&txn)
+                try txn.commit()
+                return result
+            } catch LMDBError.mapFull {
+                try grow()
+            } catch LMDBError.mapResized {
+                try state.exclusively { mdb_env_set_mapsize(handle, 0) }
+            }
+        }
+    }
+
+    /// Doubles the map. Waits until no transaction of this process is open.
+    package func grow() throws {
+        let current = mapSize
+        try state.exclusively {
+            // "This function may only be called if no transactions are active in the
+            // current process." (lmdb.h, mdb_env_set_mapsize)
+            try check(mdb_env_set_mapsize(handle, current * 2))
+        }
+    }
+
+    /// Copies the environment to `path`, omitting free pages (`MDB_CP_COMPACT`).
+    package func copyCompact(to path: String) throws {
+        try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)))
+    }
+
+    /// Flushes buffers to disk.
+    package func sync() throws { try check(mdb_env_sync(handle, 1)) }
+}
+
+/// Counts open transactions so the map is resized only when none is.
+private final class LockedState: @unchecked Sendable {
+    // Guarded by `cond`'s mutex.
+    private var active = 0
+    private var resizing = false
+    private let cond = PThreadCondition()
+
+    func enter() throws(LMDBError) {
+        cond.lock(); defer { cond.unlock() }
+        while resizing { cond.wait() }
+        active += 1
+    }
+
+    func leave() {
+        cond.lock(); defer { cond.unlock() }
+        active -= 1
+        cond.broadcast()
+    }
+
+    func exclusively(_ body: () throws -> Void) throws {
+        cond.lock()
+        while resizing || active > 0 { cond.wait() }
+        resizing = true
+        cond.unlock()
+        defer {
+            cond.lock(); resizing = false; cond.broadcast(); cond.unlock()
+        }
+        try body()
+    }
+}
+
+/// A read-only snapshot. Borrowed only inside `Environment.read`.
+package struct ReadTxn: ~Copyable {
+    package let txn: OpaquePointer
+    init(_ txn: OpaquePointer) { self.txn = txn }
+
+    /// The value at `key`, lent to `body`; nil when absent.
+    package func get<T>(_ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try lmdbGet(txn, db, key, body)
+    }
+
+    package func cursor(_ db: DB) throws -> Cursor { try Cursor(txn: txn, db: db) }
+
+    package func count(_ db: DB) -> Int {
+        var st = MDB_stat()
+        mdb_stat(txn, db.dbi, &st)
+        return st.ms_entries
+    }
+
+    /// Pages in use by a database (branch + leaf + overflow).
+    package func pages(_ db: DB) -> Int { ReadTxn.pages(txn, db) }
+
+    static func pages(_ txn: OpaquePointer, _ db: DB) -> Int {
+        var st = MDB_stat()
+        mdb_stat(txn, db.dbi, &st)
+        return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages
+    }
+
+    static func get<T>(_ txn: OpaquePointer, _ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try lmdbGet(txn, db, key, body)
+    }
+}
+
+/// A write transaction. Owns its handle: `commit()` consumes it; dropping it aborts.
+///
+/// `mdb_txn_commit` frees the handle even when it fails, so a failed commit is never
+/// followed by an abort.
+package struct WriteTxn: ~Copyable {
+    package let txn: OpaquePointer
+    private var done = false
+
+    init(env: OpaquePointer) throws(LMDBError) {
+        var t: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, 0, &t))
+        txn = t!
+    }
+
+    deinit { if !done { mdb_txn_abort(txn) } }
+
+    package consuming func commit() throws(LMDBError) {
+        done = true
+        // "The transaction handle is freed. It and its cursors must not be used again
+        // after this call" — whatever the result (lmdb.h, mdb_txn_commit).
+        try check(mdb_txn_commit(txn))
+    }
+
+    func openDB(_ name: String, create: Bool) throws(LMDBError) -> DB {
+        var dbi: MDB_dbi = 0
+        try check(mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi))
+        return DB(dbi: dbi)
+    }
+
+    package func get<T>(_ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try lmdbGet(txn, db, key, body)
+    }
+
+    /// Stores `value` at `key`. `append` uses `MDB_APPEND` (keys must be increasing).
+    package func put(_ db: DB, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, append: Bool = false, noOverwrite: Bool = false) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        var flags: UInt32 = 0
+        if append { flags |= UInt32(MDB_APPEND) }
+        if noOverwrite { flags |= UInt32(MDB_NOOVERWRITE) }
+        try check(mdb_put(txn, db.dbi, &k, &v, flags))
+    }
+
+    package func put(_ db: DB, _ key: [UInt8], _ value: [UInt8], append: Bool = false) throws {
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try put(db, k, v, append: append) } }
+    }
+
+    /// Deletes `key`; returns false when it was absent.
+    @discardableResult
+    package func delete(_ db: DB, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let rc = mdb_del(txn, db.dbi, &k, nil)
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc)
+        return true
+    }
+
+    package func cursor(_ db: DB) throws -> Cursor { try Cursor(txn: txn, db: db) }
+
+    package func drop(_ db: DB) throws(LMDBError) { try check(mdb_drop(txn, db.dbi, 0)) }
+}
+
+private func lmdbGet<T>(_ txn: OpaquePointer, _ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+    var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+    var v = MDB_val()
+    let rc = mdb_get(txn, db.dbi, &k, &v)
+    if rc == MDB_NOTFOUND { return nil }
+    try check(rc)
+    return try body(bytes(v))
+}
+
+/// A cursor over one database, valid within its transaction.
+package struct Cursor: ~Copyable {
+    let cursor: OpaquePointer
+
+    init(txn: OpaquePointer, db: DB) throws(LMDBError) {
+        var c: OpaquePointer?
+        try check(mdb_cursor_open(txn, db.dbi, &c))
+        cursor = c!
+    }
+
+    deinit { mdb_cursor_close(cursor) }
+
+    private func op(_ o: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil) throws(LMDBError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)? {
+        var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_cursor_get(cursor, &k, &v, o)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc)
+        return (bytes(k), bytes(v))
+    }
+
+    package func first() throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_FIRST) }
+    package func last() throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_LAST) }
+    package func next() throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_NEXT) }
+    package func prev() throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_PREV) }
+    /// Positions at the first key >= `key`.
+    package func seek(_ key: UnsafeRawBufferPointer) throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_SET_RANGE, key: key) }
+}

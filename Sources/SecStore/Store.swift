@@ -1,0 +1,204 @@
+import Foundation
+import SecModel
+
+/// A secq store: a catalog environment (org registry, file digests, quarantine) and one
+/// LMDB environment per bank under `banks/<bank-id>/`.
+///
+/// `@unchecked Sendable`: the catalog and bank handles are thread-safe (see
+/// `Environment`); the table of open banks is guarded by `lock`.
+public final class Store: @unchecked Sendable {
+    public let path: String
+    let catalog: Environment
+    let orgDB, files, quarantine, catalogMeta: DB
+    private let lock = PThreadCondition()
+    private var openBanks: [String: BankStore] = [:]
+    /// The initial map size of new environments; maps grow on demand.
+    let mapSize: Int
+
+    /// Opens the store at `path`. With `create`, makes the directories (owner-only).
+    ///
+    /// - Throws: `StoreError(.notInitialised)` when there is no store and `create` is false.
+    public init(path: String, create: Bool = false, mapSize: Int = 1 << 36) throws {
+        self.path = path
+        self.mapSize = mapSize
+        let fm = FileManager.default
+        let catalogPath = path + "/catalog"
+        if !fm.fileExists(atPath: catalogPath) {
+            guard create else {
+                throw StoreError(.notInitialised, "no store at '\(path)' (run 'secq init --org FILE' first, or pass --store)")
+            }
+            for dir in [path, catalogPath, path + "/banks"] {
+                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+        }
+        catalog = try EnvironmentRegistry.open(path: catalogPath, maxDBs: 8, mapSize: 1 << 32)
+        orgDB = try catalog.openDB("org")
+        files = try catalog.openDB("files")
+        quarantine = try catalog.openDB("quarantine")
+        catalogMeta = try catalog.openDB("meta")
+    }
+
+    // MARK: - Organisation
+
+    static let orgKey = Array("org".utf8)
+
+    /// The registered organisation (empty when none).
+    public func org() throws -> Org {
+        let data = try catalog.read { txn in try Store.orgKey.withUnsafeBytes { k in try txn.get(orgDB, k) { Data($0) } } }
+        guard let data else { return Org(banks: []) }
+        return try JSONDecoder().decode(Org.self, from: data)
+    }
+
+    /// Registers banks and accounts, merging with what is registered: new banks and
+    /// accounts are added, names and OUs updated; an account never changes bank.
+    ///
+    /// - Returns: the merged organisation.
+    /// - Throws: `StoreError(.invalidOrg)` naming every problem.
+    @discardableResult
+    public func register(_ incoming: Org) throws -> Org {
+        let problems = incoming.validate()
+        guard problems.isEmpty else { throw StoreError(.invalidOrg, problems.joined(separator: "; ")) }
+        let merged = try catalog.write { txn -> Org in
+            var current = Org(banks: [])
+            if let d = try Store.orgKey.withUnsafeBytes({ k in try txn.get(orgDB, k) { Data($0) } }) {
+                current = try JSONDecoder().decode(Org.self, from: d)
+            }
+            for b in incoming.banks {
+                for a in b.accounts {
+                    if let owner = current.owner(ofAccount: a.id), owner.bank.id != b.id {
+                        throw StoreError(.invalidOrg, "account '\(a.id)' already belongs to bank '\(owner.bank.id)'; it cannot move to '\(b.id)'")
+                    }
+                }
+                if let i = current.banks.firstIndex(where: { $0.id == b.id }) {
+                    current.banks[i].name = b.name
+                    for a in b.accounts {
+                        if let j = current.banks[i].accounts.firstIndex(where: { $0.id == a.id }) {
+                            current.banks[i].accounts[j] = a
+                        } else {
+                            current.banks[i].accounts.append(a)
+                        }
+                    }
+                } else {
+                    current.banks.append(b)
+                }
+            }
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            try txn.put(orgDB, Store.orgKey, Array(try enc.encode(current)))
+            return current
+        }
+        for b in merged.banks { _ = try bank(b.id) }
+        return merged
+    }
+
+    /// The bank's partition, opened once per process.
+    public func bank(_ id: String) throws -> BankStore {
+        lock.lock(); defer { lock.unlock() }
+        if let b = openBanks[id] { return b }
+        guard Org.isValidBankID(id) else { throw StoreError(.unknownBank, "'\(id)' is not a bank id") }
+        let dir = path + "/banks/" + id
+        if !FileManager.default.fileExists(atPath: dir) {
+            guard try org().banks.contains(where: { $0.id == id }) else {
+                throw StoreError(.unknownBank, "unknown bank '\(id)'")
+            }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let b = try BankStore(id: id, env: EnvironmentRegistry.open(path: dir, maxDBs: 16, mapSize: mapSize))
+        openBanks[id] = b
+        return b
+    }
+
+    // MARK: - File digests
+
+    /// Whether a file with this digest was ingested completely before.
+    public func fileSeen(digest: [UInt8]) throws -> Bool {
+        try catalog.read { txn in try digest.withUnsafeBytes { k in try txn.get(files, k) { _ in true } } } ?? false
+    }
+
+    /// Records that every record of a file is stored (or quarantined).
+    public func recordFiles(_ list: [(digest: [UInt8], info: String)]) throws {
+        guard !list.isEmpty else { return }
+        try catalog.write { txn in
+            for f in list { try txn.put(files, f.digest, Array(f.info.utf8)) }
+        }
+    }
+
+    // MARK: - Quarantine
+
+    /// A record secq refused, kept with the reason.
+    public struct QuarantineEntry: Sendable, Codable, Equatable {
+        public var id: UInt64 = 0
+        public var file: String
+        public var offset: Int64
+        public var reason: String
+        public var bank: String?
+        public var account: String?
+        public var at: Int64
+        public var size: Int
+        public var bytes: [UInt8] = []
+
+        public init(file: String, offset: Int64, reason: String, bank: String? = nil, account: String? = nil, at: Int64, bytes: [UInt8]) {
+            self.file = file; self.offset = offset; self.reason = reason; self.bank = bank
+            self.account = account; self.at = at; self.size = bytes.count; self.bytes = bytes
+        }
+
+        enum CodingKeys: String, CodingKey { case id, file, offset, reason, bank, account, at, size }
+    }
+
+    /// Keeps refused records; returns how many were added.
+    @discardableResult
+    public func addToQuarantine(_ entries: [QuarantineEntry]) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return try catalog.write { txn in
+            let c = try txn.cursor(quarantine)
+            var next: UInt64 = 1
+            if let last = try c.last() { next = BE.u64(last.key) + 1 }
+            for var e in entries {
+                e.id = next
+                let header = Array(try enc.encode(e))
+                var w = ByteWriter()
+                w.u32(UInt32(header.count)); w.append(header); w.append(e.bytes)
+                try txn.put(quarantine, BE.bytes(next), w.bytes, append: true)
+                next += 1
+            }
+            return entries.count
+        }
+    }
+
+    /// Quarantined records in id order, with their bytes when `withBytes`.
+    public func quarantined(withBytes: Bool = false, limit: Int = .max) throws -> [QuarantineEntry] {
+        try catalog.read { txn in
+            let c = try txn.cursor(quarantine)
+            var out: [QuarantineEntry] = []
+            var e = try c.first()
+            while let cur = e, out.count < limit {
+                var r = ByteReader(cur.value)
+                let n = Int(try r.u32())
+                var q = try JSONDecoder().decode(QuarantineEntry.self, from: Data(try r.bytes(n)))
+                if withBytes { q.bytes = Array(UnsafeRawBufferPointer(rebasing: cur.value[r.pos...])) }
+                out.append(q)
+                e = try c.next()
+            }
+            return out
+        }
+    }
+}
+
+/// One `Environment` per path per process: LMDB forbids opening the same file twice.
+enum EnvironmentRegistry {
+    private static let lock = PThreadCondition()
+    nonisolated(unsafe) private static var open: [String: WeakEnvironment] = [:]
+
+    final class WeakEnvironment { weak var env: Environment?; init(_ e: Environment) { env = e } }
+
+    static func open(path: String, maxDBs: UInt32, mapSize: Int) throws -> Environment {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        lock.lock(); defer { lock.unlock() }
+        if let e = open[real]?.env { return e }
+        let e = try Environment(path: real, maxDBs: maxDBs, mapSize: mapSize)
+        open[real] = WeakEnvironment(e)
+        return e
+    }
+}
