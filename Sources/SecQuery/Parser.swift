@@ -121,9 +121,12 @@ struct ParseState {
         String(decoding: bytes[t.range.start..<t.range.end], as: UTF8.self)
     }
 
-    /// The previous token as a message names it: `'where'`, `','`.
-    var previousQuoted: String {
-        index > 0 ? QueryError.quote(source(tokens[index - 1])) : "the start"
+    /// `" after 'where'"`: the previous token as a message names it; a string literal's
+    /// content stays out of messages, and at the start there is nothing to name.
+    var afterPrevious: String {
+        guard index > 0 else { return "" }
+        if case .string = tokens[index - 1].kind { return " after the string" }
+        return " after " + QueryError.quote(source(tokens[index - 1]))
     }
 
     static func isKeyword(_ t: Token, _ keyword: String) -> Bool {
@@ -252,6 +255,9 @@ struct ParseState {
         let table = Suggest.nearest(w, in: Query.tables)
         let stage = Suggest.nearest(w, in: Parser.stages)
         let quoted = QueryError.quote(w)
+        if let foreign = foreignStages[w.lowercased()] {
+            return QueryError(.unknownStage, "unknown stage \(quoted)", at: t.range, help: foreign)
+        }
         if looksLikeTable, let table {
             return QueryError(.unknownTable, "unknown table \(quoted)", at: t.range, help: "did you mean '\(table)'?")
         }
@@ -260,9 +266,6 @@ struct ParseState {
         }
         if let table {
             return QueryError(.unknownTable, "unknown table \(quoted)", at: t.range, help: "did you mean '\(table)'?")
-        }
-        if let foreign = foreignStages[w.lowercased()] {
-            return QueryError(.unknownStage, "unknown stage \(quoted)", at: t.range, help: foreign)
         }
         if looksLikeTable {
             return QueryError(.unknownTable, "unknown table \(quoted)", at: t.range, help: "tables are events, findings, compliance and baselines")
@@ -345,7 +348,7 @@ struct ParseState {
             throw QueryError(.invalidDuration, "duration \(QueryError.quote(digits)) has no unit", at: t.range,
                              help: "add a unit, like '\(digits)h' (ms, s, m, h, d, w, y)")
         default:
-            throw QueryError(.unexpectedToken, "expected a duration after \(previousQuoted), like \(example)", at: t.range)
+            throw QueryError(.unexpectedToken, "expected a duration\(afterPrevious), like \(example)", at: t.range)
         }
     }
 
@@ -380,7 +383,7 @@ struct ParseState {
             try advance()
             return millis
         default:
-            throw QueryError(.unexpectedToken, "expected a time after \(previousQuoted), like 2026-11-01T00:00:00Z", at: t.range)
+            throw QueryError(.unexpectedToken, "expected a time\(afterPrevious), like 2026-11-01T00:00:00Z", at: t.range)
         }
     }
 
@@ -390,7 +393,7 @@ struct ParseState {
         repeat {
             let t = try peek()
             guard ParseState.name(t) != nil else {
-                throw QueryError(.unexpectedToken, "expected a field name after \(previousQuoted)", at: t.range)
+                throw QueryError(.unexpectedToken, "expected a field name\(afterPrevious)", at: t.range)
             }
             fields.append(try parseFieldPath())
         } while try acceptPunct(.comma) != nil
@@ -404,7 +407,7 @@ struct ParseState {
         repeat {
             let nameToken = try peek()
             guard let name = ParseState.name(nameToken) else {
-                throw QueryError(.unexpectedToken, "expected a column name after \(previousQuoted), like 'eval mb = bytes / 1048576'", at: nameToken.range)
+                throw QueryError(.unexpectedToken, "expected a column name\(afterPrevious), like 'eval mb = bytes / 1048576'", at: nameToken.range)
             }
             try advance()
             let eq = try peek()
@@ -475,7 +478,7 @@ struct ParseState {
         var aggregates: [Aggregate] = []
         repeat {
             let t = try peek()
-            let expected = "expected an aggregate like 'count()' or 'sum(bytes)' after \(previousQuoted)"
+            let expected = "expected an aggregate like 'count()' or 'sum(bytes)'\(afterPrevious)"
             guard case .identifier(let w) = t.kind else { throw QueryError(.unexpectedToken, expected, at: t.range) }
             let call: Call
             if try atPunct(.leftParen, 1) {
@@ -517,7 +520,7 @@ struct ParseState {
         repeat {
             let t = try peek()
             if ParseState.isKeyword(t, "by") {
-                throw QueryError(.expectedExpression, "expected a field after \(previousQuoted)", at: t.range)
+                throw QueryError(.expectedExpression, "expected a field\(afterPrevious)", at: t.range)
             }
             keys.append(try parseTopExpr())
         } while try acceptPunct(.comma) != nil
@@ -889,7 +892,7 @@ struct ParseState {
             case "false": try advance(); return .literal(.bool(false), range: t.range)
             case "null": try advance(); return .literal(.null, range: t.range)
             case let lw where Parser.reservedInExpressions.contains(lw):
-                throw QueryError(.expectedExpression, "expected an expression after \(previousQuoted)", at: t.range,
+                throw QueryError(.expectedExpression, "expected an expression\(afterPrevious)", at: t.range,
                                  help: "\(QueryError.quote(w)) is a keyword; write `\(w)` for a field of that name")
             default:
                 if try atPunct(.leftParen, 1) { return .call(try parseCall()) }
@@ -908,7 +911,7 @@ struct ParseState {
             }
             return inner
         default:
-            throw QueryError(.expectedExpression, "expected an expression after \(previousQuoted)", at: t.range)
+            throw QueryError(.expectedExpression, "expected an expression\(afterPrevious)", at: t.range)
         }
     }
 

@@ -177,6 +177,12 @@ func whereDump(_ expr: String) -> String {
         #expect(negation.range.text(in: text) == "-x")
     }
 
+    @Test func firstWordsFromOtherLanguagesPointAtOurs() {
+        #expect(renderedError("take 5").hasSuffix("^^^^ use 'head'"))
+        #expect(renderedError("events | limit 5").hasSuffix("^^^^^ use 'head'"))
+        #expect(renderedError("events | project a, b").hasSuffix("^^^^^^^ use 'fields'"))
+    }
+
     @Test func tableNameAndDefaults() throws {
         #expect(try Parser.parse("").tableName == "events")
         #expect(try Parser.parse("where x").tableName == "events")
@@ -326,7 +332,8 @@ func whereDump(_ expr: String) -> String {
         #expect(try Parser.parseExpression(#"action == "ConsoleLogin" and outcome == "failure""#).dump() ==
             #"(and (== (field action) "ConsoleLogin") (== (field outcome) "failure"))"#)
         #expect(throws: QueryError.self) { try Parser.parseExpression("a == 1 | head") }
-        #expect(throws: QueryError.self) { try Parser.parseExpression("") }
+        #expect(throws: QueryError(.expectedExpression, "expected an expression", at: .point(0))) { try Parser.parseExpression("") }
+        #expect(throws: QueryError.self) { try Parser.parseExpression("a b") }
     }
 }
 
