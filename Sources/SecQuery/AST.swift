@@ -207,11 +207,32 @@ public struct Call: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        (FieldPath.needsQuotes(name, first: false) ? "`\(name)`" : name) + "(" + args.map(\.description).joined(separator: ", ") + ")"
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout String) {
+        out += FieldPath.needsQuotes(name, first: false) ? "`\(name)`" : name
+        out += "("
+        Expr.write(args, to: &out)
+        out += ")"
+    }
+
+    func dump(into out: inout String) {
+        out += "(call "
+        out += FieldPath.needsQuotes(name, first: false) ? "`\(name)`" : name
+        for arg in args {
+            out += " "
+            arg.dump(into: &out)
+        }
+        out += ")"
     }
 
     func dump() -> String {
-        (["call", FieldPath.needsQuotes(name, first: false) ? "`\(name)`" : name] + args.map { $0.dump() }).joined(separator: " ").parenthesized
+        var out = ""
+        dump(into: &out)
+        return out
     }
 }
 
@@ -274,16 +295,28 @@ public indirect enum Expr: Sendable, Equatable, CustomStringConvertible {
 
     /// The stable S-expression form; see the top of AST.swift.
     public func dump() -> String {
+        var out = ""
+        dump(into: &out)
+        return out
+    }
+
+    func dump(into out: inout String) {
+        func node(_ head: String, _ children: [Expr]) {
+            out += "(" + head
+            for child in children {
+                out += " "
+                child.dump(into: &out)
+            }
+            out += ")"
+        }
         switch self {
-        case .literal(let l, _): return l.description
-        case .field(let f): return "(field \(f))"
-        case .call(let c): return c.dump()
-        case .unary(let op, let x, _): return "(\(op.rawValue) \(x.dump()))"
-        case .binary(let op, let l, let r, _): return "(\(op.rawValue) \(l.dump()) \(r.dump()))"
-        case .inList(let x, let list, let negated, _):
-            return ([negated ? "not-in" : "in", x.dump()] + list.map { $0.dump() }).joined(separator: " ").parenthesized
-        case .inCIDR(let x, let list, let negated, _):
-            return ([negated ? "not-in-cidr" : "in-cidr", x.dump()] + list.map { $0.dump() }).joined(separator: " ").parenthesized
+        case .literal(let l, _): out += l.description
+        case .field(let f): out += "(field \(f))"
+        case .call(let c): c.dump(into: &out)
+        case .unary(let op, let x, _): node(op.rawValue, [x])
+        case .binary(let op, let l, let r, _): node(op.rawValue, [l, r])
+        case .inList(let x, let list, let negated, _): node(negated ? "not-in" : "in", [x] + list)
+        case .inCIDR(let x, let list, let negated, _): node(negated ? "not-in-cidr" : "in-cidr", [x] + list)
         }
     }
 
@@ -302,23 +335,55 @@ public indirect enum Expr: Sendable, Equatable, CustomStringConvertible {
 
     /// Canonical source text, parenthesised only where needed.
     public var description: String {
-        func wrap(_ e: Expr, below level: Int) -> String {
-            e.precedence < level ? "(\(e))" : e.description
-        }
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    /// Appends the canonical text, in parentheses when the expression binds looser than
+    /// `level`. Writes into one buffer so that deep trees cost little stack per level.
+    func write(to out: inout String, below level: Int = 0) {
+        let parenthesize = precedence < level
+        if parenthesize { out += "(" }
         switch self {
-        case .literal(let l, _): return l.description
-        case .field(let f): return f.description
-        case .call(let c): return c.description
-        case .unary(.not, let x, _): return "not " + wrap(x, below: 3)
-        case .unary(.negate, let x, _): return "-" + wrap(x, below: 8)
+        case .literal(let l, _): out += l.description
+        case .field(let f): out += f.description
+        case .call(let c): c.write(to: &out)
+        case .unary(.not, let x, _):
+            out += "not "
+            x.write(to: &out, below: 3)
+        case .unary(.negate, let x, _):
+            // `- -x`, not `-(-x)`; but `-(5)`, because `-5` would read back as a literal.
+            switch x {
+            case .literal(.int(let i), _) where i >= 0: out += "-"; x.write(to: &out, below: 9)
+            case .literal(.double(let d), _) where d.sign == .plus: out += "-"; x.write(to: &out, below: 9)
+            case _ where x.precedence == 7: out += "- "; x.write(to: &out)
+            default: out += "-"; x.write(to: &out, below: 8)
+            }
         case .binary(let op, let l, let r, _):
             // Left-associative; comparisons do not chain, so both sides bind tighter.
-            let leftLevel = op.isComparison ? op.precedence + 1 : op.precedence
-            return "\(wrap(l, below: leftLevel)) \(op.rawValue) \(wrap(r, below: op.precedence + 1))"
+            l.write(to: &out, below: op.isComparison ? op.precedence + 1 : op.precedence)
+            out += " " + op.rawValue + " "
+            r.write(to: &out, below: op.precedence + 1)
         case .inList(let x, let list, let negated, _):
-            return "\(wrap(x, below: 5)) \(negated ? "not in" : "in") (\(list.map(\.description).joined(separator: ", ")))"
+            x.write(to: &out, below: 5)
+            out += negated ? " not in (" : " in ("
+            Expr.write(list, to: &out)
+            out += ")"
         case .inCIDR(let x, let list, let negated, _):
-            return "\(wrap(x, below: 5)) \(negated ? "not in" : "in") cidr(\(list.map(\.description).joined(separator: ", ")))"
+            x.write(to: &out, below: 5)
+            out += negated ? " not in cidr(" : " in cidr("
+            Expr.write(list, to: &out)
+            out += ")"
+        }
+        if parenthesize { out += ")" }
+    }
+
+    /// `a, b, c`
+    static func write(_ list: [Expr], to out: inout String) {
+        for (i, e) in list.enumerated() {
+            if i > 0 { out += ", " }
+            e.write(to: &out)
         }
     }
 }

@@ -31,8 +31,9 @@ public enum Parser {
     /// Deepest nesting of parentheses, `not`, `-`, calls and `in` lists the parser follows.
     public static let maxNesting = 64
     /// Deepest expression tree accepted (long `or` chains count one level per `or`), so
-    /// that code walking the tree recursively stays far from the end of its stack.
-    public static let maxTreeDepth = 500
+    /// that code walking the tree recursively (the binder, `dump()`, `==`) stays far from
+    /// the end of a 512 KiB thread stack even in a debug build.
+    public static let maxTreeDepth = 256
 
     /// Parses a whole query.
     /// - Parameter text: the query, e.g. `events | since 24h | where action == "ConsoleLogin"`.
@@ -40,7 +41,7 @@ public enum Parser {
     /// - Throws: the first ``QueryError`` in the text (lexical or syntactic).
     public static func parse(_ text: String) throws(QueryError) -> Query {
         var state = ParseState(text)
-        return try state.parseQuery()
+        return try ParseState.typed { () throws in try state.parseQuery() }
     }
 
     /// Parses one expression, as detection rules and `secq` flags write them
@@ -48,10 +49,12 @@ public enum Parser {
     /// - Throws: ``QueryError`` when the text is not exactly one expression.
     public static func parseExpression(_ text: String) throws(QueryError) -> Expr {
         var state = ParseState(text)
-        let e = try state.parseTopExpr()
-        let t = try state.peek()
-        guard t.kind == .end else { throw state.unexpected(t, "'and', 'or' or the end after the expression", keywords: ParseState.expressionKeywords) }
-        return e
+        return try ParseState.typed { () throws in
+            let e = try state.parseTopExpr()
+            let t = try state.peek()
+            guard t.kind == .end else { throw state.unexpected(t, "'and', 'or' or the end after the expression", keywords: ParseState.expressionKeywords) }
+            return e
+        }
     }
 }
 
@@ -96,9 +99,24 @@ struct ParseState {
         }
     }
 
+    /// Runs parser code and narrows its error to `QueryError`, the only error it throws.
+    ///
+    /// Inside, the parser uses untyped `throws`: a debug build gives every `try` of a
+    /// typed-throws call its own error slot in the frame, which made each level of
+    /// nesting cost several times the stack.
+    static func typed<T>(_ body: () throws -> T) throws(QueryError) -> T {
+        do {
+            return try body()
+        } catch let error as QueryError {
+            throw error
+        } catch {
+            preconditionFailure("the parser throws only QueryError, not \(type(of: error))")
+        }
+    }
+
     // MARK: Token access
 
-    func peek(_ offset: Int = 0) throws(QueryError) -> Token {
+    func peek(_ offset: Int = 0) throws -> Token {
         let i = index + offset
         if i < tokens.count { return tokens[i] }
         if let lexError { throw lexError }
@@ -106,7 +124,7 @@ struct ParseState {
     }
 
     @discardableResult
-    mutating func advance() throws(QueryError) -> Token {
+    mutating func advance() throws -> Token {
         let t = try peek()
         if t.kind != .end { index += 1 }
         return t
@@ -136,19 +154,19 @@ struct ParseState {
 
     static func isPunct(_ t: Token, _ p: Token.Punct) -> Bool { t.kind == .punct(p) }
 
-    func atKeyword(_ keyword: String, _ offset: Int = 0) throws(QueryError) -> Bool {
+    func atKeyword(_ keyword: String, _ offset: Int = 0) throws -> Bool {
         ParseState.isKeyword(try peek(offset), keyword)
     }
 
-    func atPunct(_ p: Token.Punct, _ offset: Int = 0) throws(QueryError) -> Bool {
+    func atPunct(_ p: Token.Punct, _ offset: Int = 0) throws -> Bool {
         ParseState.isPunct(try peek(offset), p)
     }
 
-    mutating func acceptKeyword(_ keyword: String) throws(QueryError) -> Token? {
+    mutating func acceptKeyword(_ keyword: String) throws -> Token? {
         try atKeyword(keyword) ? try advance() : nil
     }
 
-    mutating func acceptPunct(_ p: Token.Punct) throws(QueryError) -> Token? {
+    mutating func acceptPunct(_ p: Token.Punct) throws -> Token? {
         try atPunct(p) ? try advance() : nil
     }
 
@@ -168,7 +186,7 @@ struct ParseState {
         }
     }
 
-    mutating func enter(_ t: Token) throws(QueryError) {
+    mutating func enter(_ t: Token) throws {
         nesting += 1
         guard nesting <= Parser.maxNesting else {
             throw QueryError(.nestingTooDeep, "expression is nested too deeply", at: t.range,
@@ -204,7 +222,7 @@ struct ParseState {
     }
 
     /// Requires the end of the current stage: `|` or the end of the query.
-    mutating func endStage(_ expected: String, keywords: [String] = [], aliases: [String: String] = [:]) throws(QueryError) {
+    mutating func endStage(_ expected: String, keywords: [String] = [], aliases: [String: String] = [:]) throws {
         let t = try peek()
         if t.kind == .end || ParseState.isPunct(t, .pipe) { return }
         throw unexpected(t, expected, keywords: keywords, aliases: aliases)
@@ -212,7 +230,7 @@ struct ParseState {
 
     // MARK: Query and stages
 
-    mutating func parseQuery() throws(QueryError) -> Query {
+    mutating func parseQuery() throws -> Query {
         var query = Query()
         let first = try peek()
         switch first.kind {
@@ -249,7 +267,7 @@ struct ParseState {
         }
     }
 
-    func unknownFirstWord(_ t: Token, _ w: String) throws(QueryError) -> QueryError {
+    func unknownFirstWord(_ t: Token, _ w: String) throws -> QueryError {
         let next = try peek(1)
         let looksLikeTable = next.kind == .end || ParseState.isPunct(next, .pipe)
         let table = Suggest.nearest(w, in: Query.tables)
@@ -278,7 +296,7 @@ struct ParseState {
                           help: "a query starts with a table (events, findings, compliance, baselines) or a stage (where, stats, sort, head, ...)")
     }
 
-    mutating func parseStage() throws(QueryError) -> Stage {
+    mutating func parseStage() throws -> Stage {
         let t = try peek()
         guard case .identifier(let w) = t.kind else {
             throw QueryError(.unexpectedToken, "expected a stage name after '|' (where, stats, sort, head, ...)", at: t.range)
@@ -319,14 +337,14 @@ struct ParseState {
 
     static let afterExpression = "'and', 'or' or '|' after the condition"
 
-    mutating func parseWhere() throws(QueryError) -> WhereStage {
+    mutating func parseWhere() throws -> WhereStage {
         let keyword = try advance()
         let predicate = try parseTopExpr()
         try endStage(ParseState.afterExpression, keywords: ParseState.expressionKeywords)
         return WhereStage(predicate: predicate, range: range(from: keyword.range.start))
     }
 
-    mutating func parseSince() throws(QueryError) -> SinceStage {
+    mutating func parseSince() throws -> SinceStage {
         let keyword = try advance()
         let span = try expectDuration(example: "24h")
         try endStage("'|' after the duration")
@@ -334,7 +352,7 @@ struct ParseState {
     }
 
     /// A duration token after the previous token; `positive` refuses `0s`.
-    mutating func expectDuration(example: String, positive: Bool = false) throws(QueryError) -> SecModel.Span {
+    mutating func expectDuration(example: String, positive: Bool = false) throws -> SecModel.Span {
         let t = try peek()
         switch t.kind {
         case .duration(let span):
@@ -352,7 +370,7 @@ struct ParseState {
         }
     }
 
-    mutating func parseBetween() throws(QueryError) -> BetweenStage {
+    mutating func parseBetween() throws -> BetweenStage {
         let keyword = try advance()
         let from = try expectTime()
         guard try acceptKeyword("and") != nil else {
@@ -369,7 +387,7 @@ struct ParseState {
     }
 
     /// An unquoted RFC 3339 time or a quoted one.
-    mutating func expectTime() throws(QueryError) -> Int64 {
+    mutating func expectTime() throws -> Int64 {
         let t = try peek()
         switch t.kind {
         case .time(let millis):
@@ -387,7 +405,7 @@ struct ParseState {
         }
     }
 
-    mutating func parseFields() throws(QueryError) -> FieldsStage {
+    mutating func parseFields() throws -> FieldsStage {
         let keyword = try advance()
         var fields: [FieldPath] = []
         repeat {
@@ -401,7 +419,7 @@ struct ParseState {
         return FieldsStage(fields: fields, range: range(from: keyword.range.start))
     }
 
-    mutating func parseEval() throws(QueryError) -> EvalStage {
+    mutating func parseEval() throws -> EvalStage {
         let keyword = try advance()
         var assignments: [Assignment] = []
         repeat {
@@ -426,7 +444,7 @@ struct ParseState {
 
     static let sortAliases = ["descending": "desc", "decending": "desc", "descend": "desc", "ascending": "asc", "ascend": "asc", "asending": "asc"]
 
-    mutating func parseSort() throws(QueryError) -> SortStage {
+    mutating func parseSort() throws -> SortStage {
         let keyword = try advance()
         if try atKeyword("by"), ParseState.startsExpression(try peek(1)) {
             throw QueryError(.unexpectedToken, "expected a sort key after 'sort'", at: try peek().range, help: "write 'sort x' without 'by'")
@@ -443,7 +461,7 @@ struct ParseState {
     }
 
     /// An optional row count (`head 20`, `top 5 ...`).
-    mutating func optionalCount(default value: Int) throws(QueryError) -> Int {
+    mutating func optionalCount(default value: Int) throws -> Int {
         let t = try peek()
         guard case .integer(let n) = t.kind else { return value }
         guard n <= UInt64(Int.max) else {
@@ -453,14 +471,14 @@ struct ParseState {
         return Int(n)
     }
 
-    mutating func parseHead() throws(QueryError) -> HeadStage {
+    mutating func parseHead() throws -> HeadStage {
         let keyword = try advance()
         let count = try optionalCount(default: HeadStage.defaultCount)
         try endStage("a number of rows or '|' after 'head'")
         return HeadStage(count: count, range: range(from: keyword.range.start))
     }
 
-    mutating func parseStats() throws(QueryError) -> StatsStage {
+    mutating func parseStats() throws -> StatsStage {
         let keyword = try advance()
         let aggregates = try parseAggregates()
         var by: [Expr] = []
@@ -474,7 +492,7 @@ struct ParseState {
     }
 
     /// `count() as n, dc(x), ...`: at least one; a bare `count` means `count()`.
-    mutating func parseAggregates() throws(QueryError) -> [Aggregate] {
+    mutating func parseAggregates() throws -> [Aggregate] {
         var aggregates: [Aggregate] = []
         repeat {
             let t = try peek()
@@ -515,7 +533,7 @@ struct ParseState {
     }
 
     /// One or more comma-separated expressions (group keys, `top` fields, `dedup` fields).
-    mutating func parseKeys() throws(QueryError) -> [Expr] {
+    mutating func parseKeys() throws -> [Expr] {
         var keys: [Expr] = []
         repeat {
             let t = try peek()
@@ -527,7 +545,7 @@ struct ParseState {
         return keys
     }
 
-    mutating func parseTop() throws(QueryError) -> TopStage {
+    mutating func parseTop() throws -> TopStage {
         let keyword = try advance()
         let count = try optionalCount(default: TopStage.defaultCount)
         let fields = try parseKeys()
@@ -541,14 +559,14 @@ struct ParseState {
         return TopStage(count: count, fields: fields, by: by, range: range(from: keyword.range.start))
     }
 
-    mutating func parseDedup() throws(QueryError) -> DedupStage {
+    mutating func parseDedup() throws -> DedupStage {
         let keyword = try advance()
         let fields = try parseKeys()
         try endStage("',' or '|' after the field", keywords: ParseState.expressionKeywords)
         return DedupStage(fields: fields, range: range(from: keyword.range.start))
     }
 
-    mutating func parseTimechart() throws(QueryError) -> TimechartStage {
+    mutating func parseTimechart() throws -> TimechartStage {
         let keyword = try advance()
         var span: SecModel.Span?
         if try atKeyword("span") {
@@ -572,7 +590,7 @@ struct ParseState {
         return TimechartStage(span: span, aggregates: aggregates, by: by, range: range(from: keyword.range.start))
     }
 
-    mutating func parseSequence() throws(QueryError) -> SequenceStage {
+    mutating func parseSequence() throws -> SequenceStage {
         let keyword = try advance()
         var by: [Expr] = []
         var within: SecModel.Span?
@@ -637,7 +655,7 @@ struct ParseState {
         return SequenceStage(by: by, within: within, steps: steps, until: until, range: range(from: keyword.range.start))
     }
 
-    mutating func expectAssign(after word: String, example: String) throws(QueryError) {
+    mutating func expectAssign(after word: String, example: String) throws {
         let t = try peek()
         guard ParseState.isPunct(t, .assign) else {
             throw QueryError(.unexpectedToken, "expected '=' after '\(word)'", at: t.range, help: "write '\(example)'")
@@ -648,7 +666,7 @@ struct ParseState {
     // MARK: Expressions
 
     /// An expression that is not inside another: checks the depth of the finished tree.
-    mutating func parseTopExpr() throws(QueryError) -> Expr {
+    mutating func parseTopExpr() throws -> Expr {
         let e = try parseExpr()
         if ParseState.depth(of: e) > Parser.maxTreeDepth {
             throw QueryError(.nestingTooDeep, "expression is nested too deeply", at: e.range,
@@ -675,34 +693,142 @@ struct ParseState {
         return deepest
     }
 
-    mutating func parseExpr() throws(QueryError) -> Expr {
-        var left = try parseAnd()
-        while case let t = try peek(), ParseState.isKeyword(t, "or") || ParseState.isPunct(t, .bars) {
-            try advance()
-            let right = try parseAnd()
-            left = .binary(.or, left, right, range: left.range.union(right.range))
-        }
-        return left
+    // Expressions are parsed by precedence climbing (one `parseBinary` frame per operand
+    // instead of one function per precedence level), error messages are built in separate
+    // functions, and the recursive functions use untyped `throws` (see `typed`): a level of
+    // nesting then costs about 5 KiB of stack in a debug build, so `Parser.maxNesting`
+    // levels fit in the 512 KiB stack of a secondary thread on macOS (StackDepthTests).
+
+    mutating func parseExpr() throws -> Expr {
+        try parseBinary(1)
     }
 
-    mutating func parseAnd() throws(QueryError) -> Expr {
-        var left = try parseNot()
-        while case let t = try peek(), ParseState.isKeyword(t, "and") || ParseState.isPunct(t, .ampersands) {
-            try advance()
-            let right = try parseNot()
-            left = .binary(.and, left, right, range: left.range.union(right.range))
+    /// An operand followed by binary operators binding at least as tight as `minimum`
+    /// (``BinaryOp/precedence``: 1 `or`, 2 `and`, 3 `not`, 4 comparisons, 5 `+ -`, 6 `* / %`).
+    mutating func parseBinary(_ minimum: Int) throws -> Expr {
+        var left = try parsePrefix(minimum)
+        var compared = false
+        while true {
+            let t = try peek()
+            guard let precedence = try infixPrecedence(t), precedence >= minimum else {
+                if minimum <= 4, ParseState.isPunct(t, .assign) { throw assignInsteadOfEqual(t) }
+                return left
+            }
+            if precedence == 4 {
+                // Comparisons do not chain: `a < b < c` is a mistake, not `(a < b) < c`.
+                if compared { throw chainedComparison(t) }
+                compared = true
+                left = try parseComparison(left)
+            } else {
+                compared = false
+                try advance()
+                let right = try parseBinary(precedence + 1)
+                left = .binary(ParseState.binaryOperator(t), left, right, range: left.range.union(right.range))
+            }
         }
-        return left
     }
 
-    mutating func parseNot() throws(QueryError) -> Expr {
+    /// Precedence of `t` as an infix operator, nil when it is none.
+    func infixPrecedence(_ t: Token) throws -> Int? {
+        switch t.kind {
+        case .punct(.bars): return 1
+        case .punct(.ampersands): return 2
+        case .punct(.equal), .punct(.notEqual), .punct(.less), .punct(.lessEqual), .punct(.greater), .punct(.greaterEqual),
+             .punct(.caseInsensitiveEqual):
+            return 4
+        case .punct(.plus), .punct(.minus): return 5
+        case .punct(.star), .punct(.slash), .punct(.percent): return 6
+        case .punct(.bang): return try negatesOperator() ? 4 : nil
+        case .identifier(let w):
+            switch w.lowercased() {
+            case "or": return 1
+            case "and": return 2
+            case "in", "contains", "startswith", "endswith", "matches": return 4
+            case "not": return try negatesOperator() ? 4 : nil
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Whether the token after the current `not` or `!` is `in` or a word operator.
+    func negatesOperator() throws -> Bool {
+        let next = try peek(1)
+        return ParseState.isKeyword(next, "in") || ParseState.stringOperator(next) != nil
+    }
+
+    /// The operator of a precedence 1, 2, 5 or 6 token.
+    static func binaryOperator(_ t: Token) -> BinaryOp {
+        switch t.kind {
+        case .punct(.bars): return .or
+        case .punct(.ampersands): return .and
+        case .punct(.plus): return .add
+        case .punct(.minus): return .subtract
+        case .punct(.star): return .multiply
+        case .punct(.slash): return .divide
+        case .punct(.percent): return .remainder
+        default: return isKeyword(t, "or") ? .or : .and
+        }
+    }
+
+    /// `not x`, `-x` or a primary; `not` only where it may bind (`a == not b` is an error).
+    mutating func parsePrefix(_ minimum: Int) throws -> Expr {
         let t = try peek()
-        guard ParseState.isKeyword(t, "not") || ParseState.isPunct(t, .bang) else { return try parseComparison() }
-        try advance()
-        try enter(t)
-        defer { nesting -= 1 }
-        let operand = try parseNot()
-        return .unary(.not, operand, range: t.range.union(operand.range))
+        if minimum <= 3, ParseState.isKeyword(t, "not") || ParseState.isPunct(t, .bang) {
+            try advance()
+            try enter(t)
+            defer { nesting -= 1 }
+            let operand = try parseBinary(3)
+            return .unary(.not, operand, range: t.range.union(operand.range))
+        }
+        if ParseState.isPunct(t, .minus) {
+            try advance()
+            if let folded = try negativeLiteral(minus: t) { return folded }
+            try enter(t)
+            defer { nesting -= 1 }
+            let operand = try parsePrefix(7)
+            return .unary(.negate, operand, range: t.range.union(operand.range))
+        }
+        return try parsePrimary()
+    }
+
+    /// After a `-`: a number literal folded with its sign, so that -9223372036854775808 fits.
+    mutating func negativeLiteral(minus: Token) throws -> Expr? {
+        let t = try peek()
+        switch t.kind {
+        case .integer(let magnitude):
+            let value: Int64
+            if magnitude <= UInt64(Int64.max) {
+                value = -Int64(magnitude)
+            } else if magnitude == UInt64(Int64.max) + 1 {
+                value = .min
+            } else {
+                throw tooLarge(t, from: minus)
+            }
+            try advance()
+            return .literal(.int(value), range: minus.range.union(t.range))
+        case .decimal(let d):
+            try advance()
+            return .literal(.double(-d), range: minus.range.union(t.range))
+        default:
+            return nil
+        }
+    }
+
+    /// After `left`, on a comparison operator, `in`, or `not`/`!` before `in` or a word operator.
+    mutating func parseComparison(_ left: Expr) throws -> Expr {
+        let t = try advance()
+        if let op = ParseState.comparison(t) {
+            if op == .less, try atPunct(.greater) { throw lessGreater(try peek()) }
+            let right = try parseBinary(5)
+            return .binary(op, left, right, range: left.range.union(right.range))
+        }
+        if ParseState.isKeyword(t, "in") { return try parseInTail(left, negated: false) }
+        let next = try advance()
+        guard let op = ParseState.stringOperator(next) else { return try parseInTail(left, negated: true) }
+        let right = try parseBinary(5)
+        let r = left.range.union(right.range)
+        return .unary(.not, .binary(op, left, right, range: r), range: r)
     }
 
     static func comparison(_ t: Token) -> BinaryOp? {
@@ -730,219 +856,195 @@ struct ParseState {
         }
     }
 
-    mutating func parseComparison() throws(QueryError) -> Expr {
-        let left = try parseAdditive()
-        let t = try peek()
-        let result: Expr
-        if let op = ParseState.comparison(t) {
-            try advance()
-            if op == .less, ParseState.isPunct(try peek(), .greater) {
-                throw QueryError(.unexpectedToken, "expected an expression after '<'", at: try peek().range, help: "write '!=' for not equal")
-            }
-            let right = try parseAdditive()
-            result = .binary(op, left, right, range: left.range.union(right.range))
-        } else if ParseState.isKeyword(t, "in") {
-            try advance()
-            result = try parseInTail(left, negated: false)
-        } else if ParseState.isKeyword(t, "not") || ParseState.isPunct(t, .bang), case let next = try peek(1), ParseState.isKeyword(next, "in") || ParseState.stringOperator(next) != nil {
-            try advance()
-            try advance()
-            if let op = ParseState.stringOperator(next) {
-                let right = try parseAdditive()
-                let r = left.range.union(right.range)
-                result = .unary(.not, .binary(op, left, right, range: r), range: r)
-            } else {
-                result = try parseInTail(left, negated: true)
-            }
-        } else if ParseState.isPunct(t, .assign) {
-            throw QueryError(.unexpectedToken, "expected '==' to compare, found '='", at: t.range, help: "'=' only assigns, in 'eval name = ...'")
-        } else {
-            return left
-        }
-        let after = try peek()
-        if ParseState.comparison(after) != nil || ParseState.isKeyword(after, "in") {
-            throw QueryError(.unexpectedToken, "comparisons cannot be chained", at: after.range,
-                             help: "join comparisons with 'and', like 'a < b and b < c'")
-        }
-        return result
-    }
-
     /// After `in` or `not in`: `(a, b, ...)` or `cidr("10.0.0.0/8", ...)`.
-    mutating func parseInTail(_ left: Expr, negated: Bool) throws(QueryError) -> Expr {
+    mutating func parseInTail(_ left: Expr, negated: Bool) throws -> Expr {
         let t = try peek()
         if ParseState.isKeyword(t, "cidr"), try atPunct(.leftParen, 1) {
             let call = try parseCall()
-            guard !call.args.isEmpty else {
-                throw QueryError(.expectedExpression, "expected a network like \"10.0.0.0/8\" in 'cidr()'", at: SourceRange.point(call.range.end - 1))
-            }
-            return .inCIDR(left, call.args, negated: negated, range: left.range.union(call.range))
+            return try ParseState.inCIDR(left, call, negated: negated)
         }
-        guard ParseState.isPunct(t, .leftParen) else {
-            throw QueryError(.unexpectedToken, "expected '(' or 'cidr(' after 'in'", at: t.range,
-                             help: "list the values in parentheses, like 'in (\"a\", \"b\")'")
-        }
+        guard ParseState.isPunct(t, .leftParen) else { throw expectedList(t) }
         try advance()
         try enter(t)
         defer { nesting -= 1 }
-        if try atPunct(.rightParen) {
-            throw QueryError(.expectedExpression, "expected a value in the list after 'in'", at: try peek().range)
-        }
-        var items: [Expr] = []
-        repeat {
-            items.append(try parseExpr())
-        } while try acceptPunct(.comma) != nil
-        let close = try peek()
-        guard ParseState.isPunct(close, .rightParen) else {
-            throw QueryError(.unexpectedToken, "expected ')' after the values of 'in'", at: close.range,
-                             help: ParseState.startsExpression(close) ? "separate values with ','" : nil)
-        }
-        try advance()
+        let (items, close) = try parseList(isCall: nil)
         return .inList(left, items, negated: negated, range: left.range.union(close.range))
     }
 
-    mutating func parseAdditive() throws(QueryError) -> Expr {
-        var left = try parseMultiplicative()
-        while true {
-            let op: BinaryOp
-            switch try peek().kind {
-            case .punct(.plus): op = .add
-            case .punct(.minus): op = .subtract
-            default: return left
-            }
-            try advance()
-            let right = try parseMultiplicative()
-            left = .binary(op, left, right, range: left.range.union(right.range))
+    @inline(never)
+    static func inCIDR(_ left: Expr, _ call: Call, negated: Bool) throws -> Expr {
+        guard !call.args.isEmpty else {
+            throw QueryError(.expectedExpression, "expected a network like \"10.0.0.0/8\" in 'cidr()'", at: SourceRange.point(call.range.end - 1))
         }
+        return .inCIDR(left, call.args, negated: negated, range: left.range.union(call.range))
     }
 
-    mutating func parseMultiplicative() throws(QueryError) -> Expr {
-        var left = try parseUnary()
-        while true {
-            let op: BinaryOp
-            switch try peek().kind {
-            case .punct(.star): op = .multiply
-            case .punct(.slash): op = .divide
-            case .punct(.percent): op = .remainder
-            default: return left
-            }
-            try advance()
-            let right = try parseUnary()
-            left = .binary(op, left, right, range: left.range.union(right.range))
+    /// `a, b, ...)` after an opening parenthesis: the items and the closing token. An empty
+    /// list is allowed for a call (`count()`), never for `in`.
+    mutating func parseList(isCall name: Token?) throws -> ([Expr], Token) {
+        var items: [Expr] = []
+        if try !listIsEmpty(isCall: name) {
+            repeat {
+                items.append(try parseExpr())
+            } while try acceptPunct(.comma) != nil
         }
+        return (items, try closeList(isCall: name))
     }
 
-    mutating func parseUnary() throws(QueryError) -> Expr {
-        let minus = try peek()
-        guard ParseState.isPunct(minus, .minus) else { return try parsePrimary() }
-        try advance()
+    @inline(never)
+    func listIsEmpty(isCall name: Token?) throws -> Bool {
         let t = try peek()
-        switch t.kind {
-        case .integer(let magnitude):
-            // Folded, so that -9223372036854775808 fits.
+        if ParseState.isPunct(t, .star) { throw starArgument(name, t) }
+        guard ParseState.isPunct(t, .rightParen) else { return false }
+        guard name != nil else { throw emptyList(t) }
+        return true
+    }
+
+    @inline(never)
+    mutating func closeList(isCall name: Token?) throws -> Token {
+        let close = try peek()
+        guard ParseState.isPunct(close, .rightParen) else { throw unclosedList(name, found: close) }
+        return try advance()
+    }
+
+    /// A literal, a field path, a call or a parenthesised expression. The recursive cases
+    /// have their own small functions; the rest never recurses.
+    mutating func parsePrimary() throws -> Expr {
+        let t = try peek()
+        if ParseState.isPunct(t, .leftParen) { return try parseParenthesized() }
+        if try startsCall(t) { return .call(try parseCall()) }
+        return try parseLeaf(t)
+    }
+
+    func startsCall(_ t: Token) throws -> Bool {
+        guard case .identifier(let w) = t.kind, !Parser.reservedInExpressions.contains(w.lowercased()) else { return false }
+        return try atPunct(.leftParen, 1)
+    }
+
+    mutating func parseParenthesized() throws -> Expr {
+        let open = try advance()
+        try enter(open)
+        defer { nesting -= 1 }
+        let inner = try parseExpr()
+        guard try acceptPunct(.rightParen) != nil else { throw unclosedParenthesis(open, found: try peek()) }
+        return inner
+    }
+
+    /// `name(args)`; the parser is on the name.
+    mutating func parseCall() throws -> Call {
+        let name = try advance()
+        let open = try advance()
+        try enter(open)
+        defer { nesting -= 1 }
+        let (args, close) = try parseList(isCall: name)
+        return makeCall(name, args, close)
+    }
+
+    func makeCall(_ name: Token, _ args: [Expr], _ close: Token) -> Call {
+        Call(name: ParseState.name(name) ?? source(name), nameRange: name.range, args: args,
+             range: name.range.union(close.range))
+    }
+
+    @inline(never)
+    mutating func parseLeaf(_ t: Token) throws -> Expr {
+        if let literal = try literal(t) {
             try advance()
-            let value: Int64
-            if magnitude <= UInt64(Int64.max) {
-                value = -Int64(magnitude)
-            } else if magnitude == UInt64(Int64.max) + 1 {
-                value = .min
-            } else {
-                throw tooLarge(t, from: minus)
-            }
-            return .literal(.int(value), range: minus.range.union(t.range))
-        case .decimal(let d):
-            try advance()
-            return .literal(.double(-d), range: minus.range.union(t.range))
-        default:
-            try enter(minus)
-            defer { nesting -= 1 }
-            let operand = try parseUnary()
-            return .unary(.negate, operand, range: minus.range.union(operand.range))
+            return literal
         }
+        switch t.kind {
+        case .quotedIdentifier: break
+        case .identifier(let w) where !Parser.reservedInExpressions.contains(w.lowercased()): break
+        default: throw expectedExpression(t)
+        }
+        return .field(try parseFieldPath())
+    }
+
+    /// The literal `t` is, if it is one (`true`, `false` and `null` in any case).
+    func literal(_ t: Token) throws -> Expr? {
+        switch t.kind {
+        case .integer(let n):
+            guard n <= UInt64(Int64.max) else { throw tooLarge(t, from: nil) }
+            return .literal(.int(Int64(n)), range: t.range)
+        case .decimal(let d): return .literal(.double(d), range: t.range)
+        case .string(let s): return .literal(.string(s), range: t.range)
+        case .duration(let span): return .literal(.duration(span), range: t.range)
+        case .time(let millis): return .literal(.time(millis), range: t.range)
+        case .identifier(let w):
+            switch w.lowercased() {
+            case "true": return .literal(.bool(true), range: t.range)
+            case "false": return .literal(.bool(false), range: t.range)
+            case "null": return .literal(.null, range: t.range)
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    // MARK: Expression errors (kept out of the recursive functions' frames)
+
+    @inline(never)
+    func assignInsteadOfEqual(_ t: Token) -> QueryError {
+        QueryError(.unexpectedToken, "expected '==' to compare, found '='", at: t.range, help: "'=' only assigns, in 'eval name = ...'")
+    }
+
+    @inline(never)
+    func chainedComparison(_ t: Token) -> QueryError {
+        QueryError(.unexpectedToken, "comparisons cannot be chained", at: t.range, help: "join comparisons with 'and', like 'a < b and b < c'")
+    }
+
+    @inline(never)
+    func lessGreater(_ t: Token) -> QueryError {
+        QueryError(.unexpectedToken, "expected an expression after '<'", at: t.range, help: "write '!=' for not equal")
+    }
+
+    @inline(never)
+    func expectedList(_ t: Token) -> QueryError {
+        QueryError(.unexpectedToken, "expected '(' or 'cidr(' after 'in'", at: t.range, help: "list the values in parentheses, like 'in (\"a\", \"b\")'")
+    }
+
+    @inline(never)
+    func emptyList(_ t: Token) -> QueryError {
+        QueryError(.expectedExpression, "expected a value in the list after 'in'", at: t.range)
+    }
+
+    /// A list without its `)`: the arguments of a call, or the values of `in`.
+    @inline(never)
+    func unclosedList(_ name: Token?, found: Token) -> QueryError {
+        let help = ParseState.startsExpression(found) ? (name == nil ? "separate values with ','" : "separate arguments with ','") : nil
+        let expected = name.map { "expected ')' after arguments of \(QueryError.quote(source($0)))" } ?? "expected ')' after the values of 'in'"
+        return QueryError(.unexpectedToken, expected, at: found.range, help: help)
+    }
+
+    @inline(never)
+    func unclosedParenthesis(_ open: Token, found: Token) -> QueryError {
+        unexpected(found, "')' to close the '(' at \(open.range.location(in: text))", keywords: ParseState.expressionKeywords)
+    }
+
+    @inline(never)
+    func starArgument(_ name: Token?, _ star: Token) -> QueryError {
+        QueryError(.expectedExpression, "expected an expression or ')' after '('", at: star.range,
+                   help: name.map { ParseState.isKeyword($0, "count") } == true ? "write 'count()' to count rows" : nil)
+    }
+
+    @inline(never)
+    func expectedExpression(_ t: Token) -> QueryError {
+        var help: String?
+        if case .identifier(let w) = t.kind, Parser.reservedInExpressions.contains(w.lowercased()) {
+            help = "\(QueryError.quote(w)) is a keyword; write `\(w)` for a field of that name"
+        }
+        return QueryError(.expectedExpression, "expected an expression\(afterPrevious)", at: t.range, help: help)
     }
 
     /// An integer literal beyond `Int64`, with its minus sign when there is one.
+    @inline(never)
     func tooLarge(_ t: Token, from minus: Token?) -> QueryError {
         let r = minus.map { $0.range.union(t.range) } ?? t.range
         return QueryError(.invalidNumber, "integer \(QueryError.quote((minus == nil ? "" : "-") + source(t))) is too large", at: r,
                           help: minus == nil ? "integers go up to 9223372036854775807" : "integers go down to -9223372036854775808")
     }
 
-    mutating func parsePrimary() throws(QueryError) -> Expr {
-        let t = try peek()
-        switch t.kind {
-        case .integer(let n):
-            guard n <= UInt64(Int64.max) else { throw tooLarge(t, from: nil) }
-            try advance()
-            return .literal(.int(Int64(n)), range: t.range)
-        case .decimal(let d):
-            try advance()
-            return .literal(.double(d), range: t.range)
-        case .string(let s):
-            try advance()
-            return .literal(.string(s), range: t.range)
-        case .duration(let span):
-            try advance()
-            return .literal(.duration(span), range: t.range)
-        case .time(let millis):
-            try advance()
-            return .literal(.time(millis), range: t.range)
-        case .identifier(let w):
-            switch w.lowercased() {
-            case "true": try advance(); return .literal(.bool(true), range: t.range)
-            case "false": try advance(); return .literal(.bool(false), range: t.range)
-            case "null": try advance(); return .literal(.null, range: t.range)
-            case let lw where Parser.reservedInExpressions.contains(lw):
-                throw QueryError(.expectedExpression, "expected an expression\(afterPrevious)", at: t.range,
-                                 help: "\(QueryError.quote(w)) is a keyword; write `\(w)` for a field of that name")
-            default:
-                if try atPunct(.leftParen, 1) { return .call(try parseCall()) }
-                return .field(try parseFieldPath())
-            }
-        case .quotedIdentifier:
-            return .field(try parseFieldPath())
-        case .punct(.leftParen):
-            try advance()
-            try enter(t)
-            defer { nesting -= 1 }
-            let inner = try parseExpr()
-            guard try acceptPunct(.rightParen) != nil else {
-                let loc = t.range.location(in: text)
-                throw unexpected(try peek(), "')' to close the '(' at \(loc)", keywords: ParseState.expressionKeywords)
-            }
-            return inner
-        default:
-            throw QueryError(.expectedExpression, "expected an expression\(afterPrevious)", at: t.range)
-        }
-    }
-
-    /// `name(args)`; the parser is on the name.
-    mutating func parseCall() throws(QueryError) -> Call {
-        let nameToken = try advance()
-        let name = ParseState.name(nameToken) ?? source(nameToken)
-        let open = try advance()
-        try enter(open)
-        defer { nesting -= 1 }
-        var args: [Expr] = []
-        if try atPunct(.star) {
-            throw QueryError(.expectedExpression, "expected an expression or ')' after '('", at: try peek().range,
-                             help: name.lowercased() == "count" ? "write 'count()' to count rows" : nil)
-        }
-        if try acceptPunct(.rightParen) == nil {
-            repeat {
-                args.append(try parseExpr())
-            } while try acceptPunct(.comma) != nil
-            let close = try peek()
-            guard ParseState.isPunct(close, .rightParen) else {
-                throw QueryError(.unexpectedToken, "expected ')' after arguments of \(QueryError.quote(name))", at: close.range,
-                                 help: ParseState.startsExpression(close) ? "separate arguments with ','" : nil)
-            }
-            try advance()
-        }
-        return Call(name: name, nameRange: nameToken.range, args: args, range: range(from: nameToken.range.start))
-    }
-
     /// `a.b[0].`c-d``; the parser is on the first name.
-    mutating func parseFieldPath() throws(QueryError) -> FieldPath {
+    mutating func parseFieldPath() throws -> FieldPath {
         let first = try advance()
         var segments: [FieldPath.Segment] = [.name(ParseState.name(first) ?? "")]
         var end = first.range.end

@@ -1,3 +1,4 @@
+import Foundation
 import SecModel
 import Testing
 @testable import SecQuery
@@ -370,6 +371,17 @@ let corpus: [String] = [
         #expect(reparsed.description == printed)
     }
 
+    @Test func printingTreesTheParserDoesNotBuild() throws {
+        // A minus before a number is folded by the parser; a tree built by hand keeps it.
+        let r = SourceRange.point(0)
+        let negatedFive = Expr.unary(.negate, .literal(.int(5), range: r), range: r)
+        #expect(negatedFive.description == "-(5)")
+        #expect(try Parser.parseExpression(negatedFive.description).dump() == "(neg 5)")
+        let doubleNegation = Expr.unary(.negate, .unary(.negate, .field(FieldPath(segments: [.name("x")], range: r)), range: r), range: r)
+        #expect(doubleNegation.description == "- -x")
+        #expect(Expr.literal(.time(Timestamp.parse("0999-01-01")!), range: r).description == "0999-01-01T00:00:00Z")
+    }
+
     /// Whitespace, line breaks and comments between tokens change no tree.
     @Test(arguments: corpus)
     func layoutDoesNotMatter(query: String) throws {
@@ -456,5 +468,57 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// The deepest input the parser accepts must not exhaust a small stack: 512 KiB is what
+/// macOS gives secondary threads and Swift concurrency's pool, and a debug build (these
+/// tests) uses far more stack per call than a release build.
+@Suite struct StackDepthTests {
+    static func repeated(_ s: String, _ n: Int) -> String { String(repeating: s, count: n) }
+    static let n = Parser.maxNesting
+
+    static let deepest: [(String, String)] = [
+        ("parentheses", "where " + repeated("(", n) + "x" + repeated(")", n)),
+        ("calls", "where " + repeated("f(", n) + "x" + repeated(")", n)),
+        ("in lists", "where " + repeated("x in (", n) + "1" + repeated(")", n)),
+        ("not", "where " + repeated("not ", n) + "x"),
+        ("minus", "where " + repeated("-", n) + "x"),
+        ("or chain", "where " + (1..<Parser.maxTreeDepth).map { "x == \($0)" }.joined(separator: " or ")),
+    ]
+
+    @Test(arguments: deepest)
+    func deepestAcceptedInputFitsInASmallStack(name: String, query: String) {
+        let outcome = onSmallStack {
+            do {
+                let q = try Parser.parse(query)
+                let printed = try Parser.parse(q.description)
+                return q == q && printed.dump() == q.dump() ? "ok" : "round trip differs"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(outcome == "ok")
+    }
+
+    @Test func oneLevelMoreIsAnError() {
+        #expect(errorCode("where " + Self.repeated("(", Self.n + 1) + "x" + Self.repeated(")", Self.n + 1)) == .nestingTooDeep)
+        #expect(errorCode("where " + Self.repeated("x in (", Self.n + 1) + "1" + Self.repeated(")", Self.n + 1)) == .nestingTooDeep)
+        #expect(errorCode("where " + (1...Parser.maxTreeDepth).map { "x == \($0)" }.joined(separator: " or ")) == .nestingTooDeep)
+    }
+
+    /// Runs `body` on a thread with a 512 KiB stack and returns its result.
+    func onSmallStack(_ body: @escaping @Sendable () -> String) -> String {
+        // The semaphore orders the write before the read.
+        nonisolated(unsafe) var result = ""
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            result = body()
+            done.signal()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        done.wait()
+        return result
     }
 }
