@@ -27,12 +27,13 @@ import SecModel
 //   contains startswith endswith matches + - * / %`; `(not x)`, `(neg x)`;
 //   `(in x a b ...)`, `(not-in x ...)`, `(in-cidr x "10.0.0.0/8" ...)`, `(not-in-cidr x ...)`.
 //   Aliases are normalised: `&&` is `and`, `||` is `or`, `!` is `not`; a minus before a
-//   number is folded into the literal (`-5`).
+//   number is folded into the literal (`-5`); `x not contains y` (also `!contains`,
+//   `not startswith` ...) is `(not (contains (field x) (field y)))`.
 //
 //   Stages: `(where E)`, `(since 1d)`, `(between T1 T2)`, `(fields a raw.b)`,
-//   `(eval (= name E) ...)`, `(sort (asc E) (desc E) ...)`, `(head N)`,
+//   `(eval (= name E) ...)`, `(sort (asc E) (desc E) ...)`, `(head N)` (10 when omitted),
 //   `(stats AGG... [(by E...)])` where AGG is `(call ...)` or `(as (call ...) alias)`,
-//   `(top N E... [(by E...)])`, `(rare N E... [(by E...)])`, `(dedup E...)`,
+//   `(top N E... [(by E...)])`, `(rare N E... [(by E...)])` (N 10 when omitted), `(dedup E...)`,
 //   `(timechart [(span 1h)] AGG... [(by E...)])`,
 //   `(sequence [(by E...)] [(within 10m)] (step E) (step (runs 3) E) ... [(until E)])`.
 //
