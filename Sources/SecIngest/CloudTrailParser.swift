@@ -127,10 +127,14 @@ struct DocumentWalker {
             switch p[i] {
             case 0x7B: i = topLevelObject(i)
             case 0x5B: i = array(i)
+            case 0x7D, 0x5D, 0x2C:
+                // Stray closing punctuation (left over after a resynchronisation): skipped.
+                var k = i
+                while k < n && (p[k] == 0x7D || p[k] == 0x5D || p[k] == 0x2C || JSONScanner.isSpace(p[k])) { k += 1 }
+                out.warnings.append("\(file): skipped stray '\(Unicode.Scalar(p[i]))' at byte \(baseOffset + Int64(i))")
+                i = k
             default:
-                let q = resyncTop(i + 1)
-                quarantine(i, q, reason: "invalid JSON at byte 0 of record: expected '{' or '['")
-                i = q
+                i = recover(i, i + 1, reason: "invalid JSON at byte 0 of record: expected '{' or '['")
             }
         }
         return out
@@ -244,14 +248,25 @@ struct DocumentWalker {
 
     // MARK: - Structure
 
+    /// Quarantines from `s` to the next place parsing can resume, and resumes there:
+    /// a record start inside an array (parsing the array's remaining elements), or the
+    /// next top-level line start, whichever comes first.
+    private mutating func recover(_ s: Int, _ from: Int, reason: String) -> Int {
+        let top = resyncTop(from)
+        if let q = resyncArray(from), q < top {
+            quarantine(s, q, reason: reason)
+            return elements(q)
+        }
+        quarantine(s, top, reason: reason)
+        return top
+    }
+
     /// A top-level object: a Records document, or one record (or envelope).
     private mutating func topLevelObject(_ s: Int) -> Int {
         if JSONScanner.objectStartsWithKey(buf, at: s, key: "Records") { return recordsDocument(s) }
         let e = norm.scanner.scan(UnsafeRawBufferPointer(rebasing: buf[s...]))
         if e < 0 {
-            let q = resyncTop(s + 1)
-            quarantine(s, q, reason: invalid(norm.scanner.failureOffset, norm.scanner.failureMessage))
-            return q
+            return recover(s, s + 1, reason: invalid(norm.scanner.failureOffset, norm.scanner.failureMessage))
         }
         if !emit(s, s + e) { return recordsDocument(s) }
         return s + e
@@ -312,18 +327,23 @@ struct DocumentWalker {
         return n
     }
 
-    /// A structural error in a document outside any record: quarantines the bytes from
-    /// the error to the next top-level start.
+    /// A structural error in a document outside any record (often right after a record
+    /// that closed too early): quarantines from the error to where parsing can resume.
     private mutating func documentError(_ docStart: Int, _ at: Int, _ message: StaticString) -> Int {
-        let q = resyncTop(at)
-        quarantine(at, q, reason: invalid(at - docStart, message, of: "document"))
-        return q
+        recover(at, at, reason: invalid(at - docStart, message, of: "document"))
     }
 
     /// An array of records at `s` (the `[`). Returns the offset after its `]`, or `n`.
     private mutating func array(_ s: Int) -> Int {
-        var i = skipSpace(s + 1)
+        let i = skipSpace(s + 1)
         if i < n && p[i] == 0x5D { return i + 1 }
+        return elements(i)
+    }
+
+    /// The elements of an array of records from `start` (an element's first byte) to the
+    /// array's end. Returns the offset after its `]`, or `n`.
+    private mutating func elements(_ start: Int) -> Int {
+        var i = start
         while true {
             i = skipSpace(i)
             guard i < n else {
@@ -339,20 +359,33 @@ struct DocumentWalker {
                 i = q
                 continue
             }
+            // What follows must be ',' and another element, or ']'. `, "key":` means the
+            // record closed too early (a stray '}'): refuse it with what follows.
             let j = skipSpace(r + e)
-            guard j < n, p[j] == 0x2C || p[j] == 0x5D else {
-                if j >= n {
-                    record(r, r + e)
-                    out.warnings.append("\(file): JSON array not terminated (input ends at byte \(baseOffset + Int64(n)))")
-                    return n
-                }
-                let reason = invalid(j - r, "expected ',' or ']' after the record")
-                guard let q = resyncArray(r + e) else { quarantine(r, n, reason: reason); return n }
+            var errorAt: Int? = nil
+            if j < n && p[j] == 0x2C {
+                let k = skipSpace(j + 1)
+                if k < n && p[k] == 0x22, let m = stringEnd(k).map(skipSpace), m < n, p[m] == 0x3A { errorAt = m }
+            } else if j < n && p[j] != 0x5D {
+                errorAt = j
+            }
+            var message: StaticString = "expected ',' or ']'"
+            if j < n && p[j] == 0x5D && closesInsideRecord(j) {
+                errorAt = j
+                message = "unbalanced ']'"
+            }
+            if let bad = errorAt {
+                let reason = invalid(bad - r, message)
+                guard let q = resyncArray(bad) else { quarantine(r, n, reason: reason); return n }
                 quarantine(r, q, reason: reason)
                 i = q
                 continue
             }
             record(r, r + e)
+            guard j < n else {
+                out.warnings.append("\(file): JSON array not terminated (input ends at byte \(baseOffset + Int64(n)))")
+                return n
+            }
             if p[j] == 0x5D { return j + 1 }
             i = skipSpace(j + 1)
             if i < n && p[i] == 0x5D {
@@ -360,6 +393,38 @@ struct DocumentWalker {
                 return i + 1
             }
         }
+    }
+
+    /// Keys of CloudTrail records, which never appear in the document around `Records`.
+    private static let recordKeys: [String] = [
+        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+        "userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
+        "readOnly", "resources", "eventType", "apiVersion", "managementEvent", "recipientAccountId",
+        "sharedEventID", "vpcEndpointId", "eventCategory", "tlsDetails", "errorCode", "errorMessage",
+        "serviceEventDetails", "sessionCredentialFromConsole",
+    ]
+
+    /// Whether the `]` at `j` is followed by `, "<record key>":`, so it ended the array
+    /// inside a record (which then closed too early) rather than after the last one.
+    private func closesInsideRecord(_ j: Int) -> Bool {
+        let k = skipSpace(j + 1)
+        guard k < n, p[k] == 0x2C else { return false }
+        let q = skipSpace(k + 1)
+        guard q < n, p[q] == 0x22, let e = stringEnd(q), e - q <= 40 else { return false }
+        let key = UnsafeRawBufferPointer(rebasing: buf[(q + 1) ..< (e - 1)])
+        let colon = skipSpace(e)
+        guard colon < n, p[colon] == 0x3A else { return false }
+        return DocumentWalker.recordKeys.contains { key.elementsEqual($0.utf8) }
+    }
+
+    /// From an opening quote at `k`: the offset after the closing quote, or nil.
+    private func stringEnd(_ k: Int) -> Int? {
+        var m = k + 1
+        while m < n {
+            if p[m] == 0x22 { return m + 1 }
+            m += p[m] == 0x5C ? 2 : 1
+        }
+        return nil
     }
 
     /// An element of an array, just scanned.
