@@ -71,13 +71,16 @@ import SecModel
 /// A record without `eventName` is refused: `not a CloudTrail record (no eventName)`.
 final class CloudTrailNormaliser {
     let scanner = JSONScanner()
-    private var strings = StringInterner()
-    private var addresses = AddressCache()
-    private var scratch: [UInt8] = []
-    private var keyScratch: [UInt8] = []
+    // Exclusivity checks are off here for speed, as in JSONScanner: one thread at a
+    // time, and `scratch` and `keyScratch` are never both borrowed by the same call.
+    @exclusivity(unchecked) private var strings = StringInterner()
+    @exclusivity(unchecked) private var addresses = AddressCache()
+    @exclusivity(unchecked) private var scratch: [UInt8] = []
+    @exclusivity(unchecked) private var keyScratch: [UInt8] = []
 
     enum Result {
-        case event(Event)
+        /// The event was appended to the caller's array.
+        case event
         case refused(String)
         /// The object is a `{"Records":[...]}` document, not a record.
         case recordsDocument
@@ -95,27 +98,31 @@ final class CloudTrailNormaliser {
         memcmp(k.baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0
     }
 
-    /// Reads the members of object `obj` the mapping needs.
-    private func collect(_ obj: Int) -> Fields {
-        var f = Fields()
+    /// Calls `body` with each member's key (unescaped) and tape index, in order.
+    @inline(__always)
+    private func forEachMember(_ obj: Int, _ body: (UnsafeRawBufferPointer, Int) -> Void) {
         let s = scanner
         var i = obj + 1
         let end = Int(s[obj].next)
         while i < end {
             let e = s[i]
-            let escaped = e.flags & JSONScanner.keyEscaped != 0
-            if escaped {
+            let key = UnsafeRawBufferPointer(start: s.base + Int(e.keyStart), count: Int(e.keyEnd - e.keyStart))
+            if e.flags & JSONScanner.keyEscaped != 0 {
                 keyScratch.removeAll(keepingCapacity: true)
-                JSONScanner.unescape(UnsafeRawBufferPointer(start: s.base + Int(e.keyStart), count: Int(e.keyEnd - e.keyStart)),
-                                     into: &keyScratch)
+                JSONScanner.unescape(key, into: &keyScratch)
                 let copy = keyScratch
-                copy.withUnsafeBytes { assign(&f, key: $0, index: i) }
+                copy.withUnsafeBytes { body($0, i) }
             } else {
-                assign(&f, key: UnsafeRawBufferPointer(start: s.base + Int(e.keyStart), count: Int(e.keyEnd - e.keyStart)),
-                       index: i)
+                body(key, i)
             }
             i = Int(e.next)
         }
+    }
+
+    /// Reads the members of object `obj` the mapping needs.
+    private func collect(_ obj: Int) -> Fields {
+        var f = Fields()
+        forEachMember(obj) { key, i in assign(&f, key: key, index: i) }
         return f
     }
 
@@ -156,7 +163,9 @@ final class CloudTrailNormaliser {
     @inline(__always) private func text(_ i: Int) -> String? {
         guard isText(i) else { return nil }
         if scanner[i].flags & JSONScanner.stringEscaped == 0 { return strings.intern(scanner.bytes(i)) }
-        return decoded(i)
+        scratch.removeAll(keepingCapacity: true)
+        JSONScanner.unescape(scanner.bytes(i), into: &scratch)
+        return scratch.withUnsafeBytes { strings.intern($0) }
     }
 
     /// The string at `i`, not cached (values unique to a record).
@@ -210,8 +219,9 @@ final class CloudTrailNormaliser {
 
     // MARK: - Records
 
-    /// Normalises the record the scanner has just scanned from `record`.
-    func normalise(_ record: UnsafeRawBufferPointer) -> Result {
+    /// Normalises the record the scanner has just scanned from `record`, appending the
+    /// event to `events`.
+    func normalise(_ record: UnsafeRawBufferPointer, into events: inout [Event]) -> Result {
         guard scanner.count > 0, scanner[0].kind == .object else {
             return .refused("not a CloudTrail record (not a JSON object)")
         }
@@ -279,7 +289,8 @@ final class CloudTrailNormaliser {
             }
         }
         applyResource(request: f.request, resources: f.resources, to: &ev)
-        return .event(ev)
+        events.append(ev)
+        return .event
     }
 
     /// The value at `i` for a refusal reason: at most 40 characters, printable ASCII.
@@ -304,18 +315,17 @@ final class CloudTrailNormaliser {
     private func applyIdentity(_ ui: Int, account: String, to ev: inout Event) {
         var type = -1, arn = -1, principalId = -1, userName = -1, accountId = -1, accessKey = -1
         var invokedBy = -1, session = -1
-        var i = ui + 1
-        let end = Int(scanner[ui].next)
-        while i < end {
-            if scanner.keyIs(i, "type") { if type < 0 { type = i } }
-            else if scanner.keyIs(i, "arn") { if arn < 0 { arn = i } }
-            else if scanner.keyIs(i, "principalId") { if principalId < 0 { principalId = i } }
-            else if scanner.keyIs(i, "userName") { if userName < 0 { userName = i } }
-            else if scanner.keyIs(i, "accountId") { if accountId < 0 { accountId = i } }
-            else if scanner.keyIs(i, "accessKeyId") { if accessKey < 0 { accessKey = i } }
-            else if scanner.keyIs(i, "invokedBy") { if invokedBy < 0 { invokedBy = i } }
-            else if scanner.keyIs(i, "sessionContext") { if session < 0 { session = i } }
-            i = Int(scanner[i].next)
+        forEachMember(ui) { k, i in
+            @inline(__always) func set(_ slot: inout Int) { if slot < 0 { slot = i } }
+            switch k.count {
+            case 3: if Self.eq(k, "arn") { set(&arn) }
+            case 4: if Self.eq(k, "type") { set(&type) }
+            case 8: if Self.eq(k, "userName") { set(&userName) }
+            case 9: if Self.eq(k, "accountId") { set(&accountId) } else if Self.eq(k, "invokedBy") { set(&invokedBy) }
+            case 11: if Self.eq(k, "principalId") { set(&principalId) } else if Self.eq(k, "accessKeyId") { set(&accessKey) }
+            case 14: if Self.eq(k, "sessionContext") { set(&session) }
+            default: break
+            }
         }
         ev.principalType = text(type)
         ev.accessKey = text(accessKey)
@@ -388,11 +398,11 @@ final class CloudTrailNormaliser {
 
     // MARK: - Classes
 
-    private static let changeVerbs: [String] = [
+    private static let changeVerbs: [StaticString] = [
         "Create", "Delete", "Update", "Attach", "Detach", "Put", "Add", "Remove", "Enable", "Deactivate",
         "Resync", "Upload", "Change", "Set", "Reset", "Tag", "Untag",
     ]
-    private static let identityNouns: [String] = [
+    private static let identityNouns: [StaticString] = [
         "User", "Group", "Role", "AccessKey", "LoginProfile", "MFADevice", "Policy", "PermissionsBoundary",
         "SSHPublicKey", "SigningCertificate", "ServiceSpecificCredential", "Password",
     ]
@@ -412,17 +422,26 @@ final class CloudTrailNormaliser {
         case 17 where isSource("sts.amazonaws.com"):
             if isName("AssumeRoleWithSAML") || isName("AssumeRoleWithWebIdentity") { return .authentication }
         case 17 where isSource("iam.amazonaws.com"), 27 where isSource("identitystore.amazonaws.com"):
-            if isIdentityChange(String(decoding: name, as: UTF8.self)) { return .accountChange }
+            if isIdentityChange(name) { return .accountChange }
         default: break
         }
         return .apiActivity
     }
 
-    static func isIdentityChange(_ name: String) -> Bool {
-        if name == "ChangePassword" { return true }
-        guard let verb = changeVerbs.first(where: { name.hasPrefix($0) }) else { return false }
-        let rest = name.dropFirst(verb.count)
-        guard let c = rest.first, c.isUppercase else { return false }
-        return identityNouns.contains { rest.contains($0) }
+    /// Whether an IAM call name changes an identity object (see the type's documentation).
+    static func isIdentityChange(_ name: UnsafeRawBufferPointer) -> Bool {
+        if name.count == 14 && eq(name, "ChangePassword") { return true }
+        for verb in changeVerbs {
+            let v = verb.utf8CodeUnitCount
+            guard name.count > v, eq(name, verb), name[v] >= 0x41 && name[v] <= 0x5A else { continue }
+            let rest = UnsafeRawBufferPointer(rebasing: name[v...])
+            return identityNouns.contains { noun in
+                let m = noun.utf8CodeUnitCount
+                guard rest.count >= m else { return false }
+                for k in 0 ... rest.count - m where memcmp(rest.baseAddress! + k, noun.utf8Start, m) == 0 { return true }
+                return false
+            }
+        }
+        return false
     }
 }

@@ -47,17 +47,21 @@ final class JSONScanner {
     static let keyEscaped: UInt8 = 2
     static let maxDepth = 512
 
-    private(set) var entries: UnsafeMutablePointer<Entry>
-    private var capacity: Int
-    private(set) var count = 0
-    private var stack: UnsafeMutablePointer<Int32>
+    // Exclusivity checks are off for these properties: they cost a runtime call per
+    // access on the hot path, and the scanner is used by one thread at a time, never
+    // re-entered, with no overlapping inout access (the debug test suite ran with the
+    // checks on before they were turned off).
+    @exclusivity(unchecked) private(set) var entries: UnsafeMutablePointer<Entry>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var stack: UnsafeMutablePointer<Int32>
     /// The bytes of the last scan (valid only while the caller keeps them alive).
-    private(set) var base: UnsafePointer<UInt8> = UnsafePointer(bitPattern: 1)!
-    private(set) var length = 0
+    @exclusivity(unchecked) private(set) var base: UnsafePointer<UInt8> = UnsafePointer(bitPattern: 1)!
+    @exclusivity(unchecked) private(set) var length = 0
 
     /// Where and why the last scan failed.
-    private(set) var failureOffset = 0
-    private(set) var failureMessage: StaticString = ""
+    @exclusivity(unchecked) private(set) var failureOffset = 0
+    @exclusivity(unchecked) private(set) var failureMessage: StaticString = ""
 
     init(capacity: Int = 256) {
         self.capacity = capacity
@@ -88,6 +92,9 @@ final class JSONScanner {
         return -1
     }
 
+    /// Offsets fit: `scan` refuses inputs of 2 GiB or more.
+    @inline(__always) private func i32(_ v: Int) -> Int32 { Int32(truncatingIfNeeded: v) }
+
     /// Scans the JSON value that starts at `buf[0]` (no leading whitespace).
     ///
     /// - Returns: the offset one past the value's last byte, or -1 when the value is
@@ -117,8 +124,8 @@ final class JSONScanner {
                 var esc = false
                 let e = scanString(p, n, i + 1, &esc)
                 if e < 0 { return -1 }
-                keyS = Int32(i + 1)
-                keyE = Int32(e)
+                keyS = i32(i + 1)
+                keyE = i32(e)
                 keyFlags = esc ? JSONScanner.keyEscaped : 0
                 i = e + 1
                 while i < n && JSONScanner.isSpace(p[i]) { i += 1 }
@@ -137,16 +144,16 @@ final class JSONScanner {
             switch c {
             case 0x7B, 0x5B: // { [
                 guard depth < JSONScanner.maxDepth else { return fail(i, "nesting deeper than 512 levels") }
-                e.initialize(to: Entry(start: Int32(i), end: -1, keyStart: keyS, keyEnd: keyE, next: -1,
+                e.initialize(to: Entry(start: i32(i), end: -1, keyStart: keyS, keyEnd: keyE, next: -1,
                                        kind: c == 0x7B ? .object : .array, flags: keyFlags))
-                stack[depth] = Int32(idx)
+                stack[depth] = i32(idx)
                 depth += 1
                 i += 1
                 while i < n && JSONScanner.isSpace(p[i]) { i += 1 }
                 keyS = -1; keyE = -1; keyFlags = 0
                 if i < n && p[i] == c + 2 { // } or ]
-                    e.pointee.end = Int32(i + 1)
-                    e.pointee.next = Int32(count)
+                    e.pointee.end = i32(i + 1)
+                    e.pointee.next = i32(count)
                     depth -= 1
                     i += 1
                 } else {
@@ -157,8 +164,8 @@ final class JSONScanner {
                 var esc = false
                 let end = scanString(p, n, i + 1, &esc)
                 if end < 0 { return -1 }
-                e.initialize(to: Entry(start: Int32(i + 1), end: Int32(end), keyStart: keyS, keyEnd: keyE,
-                                       next: Int32(idx + 1), kind: .string,
+                e.initialize(to: Entry(start: i32(i + 1), end: i32(end), keyStart: keyS, keyEnd: keyE,
+                                       next: i32(idx + 1), kind: .string,
                                        flags: keyFlags | (esc ? JSONScanner.stringEscaped : 0)))
                 i = end + 1
             case 0x74, 0x66, 0x6E: // t f n
@@ -173,14 +180,14 @@ final class JSONScanner {
                 } else {
                     return fail(i, "invalid literal")
                 }
-                e.initialize(to: Entry(start: Int32(i), end: Int32(i + len), keyStart: keyS, keyEnd: keyE,
-                                       next: Int32(idx + 1), kind: kind, flags: keyFlags))
+                e.initialize(to: Entry(start: i32(i), end: i32(i + len), keyStart: keyS, keyEnd: keyE,
+                                       next: i32(idx + 1), kind: kind, flags: keyFlags))
                 i += len
             case 0x2D, 0x30 ... 0x39:
                 let end = scanNumber(p, n, i)
                 if end < 0 { return -1 }
-                e.initialize(to: Entry(start: Int32(i), end: Int32(end), keyStart: keyS, keyEnd: keyE,
-                                       next: Int32(idx + 1), kind: .number, flags: keyFlags))
+                e.initialize(to: Entry(start: i32(i), end: i32(end), keyStart: keyS, keyEnd: keyE,
+                                       next: i32(idx + 1), kind: .number, flags: keyFlags))
                 i = end
             default:
                 return fail(i, "expected a value")
@@ -203,17 +210,18 @@ final class JSONScanner {
                 } else {
                     guard d == 0x5D else { return fail(i, "expected ',' or ']'") }
                 }
-                top.pointee.end = Int32(i + 1)
-                top.pointee.next = Int32(count)
+                top.pointee.end = i32(i + 1)
+                top.pointee.next = i32(count)
                 depth -= 1
                 i += 1
             }
         }
     }
 
-    /// Whether a word holds a `"`, a `\` or a byte below 0x20 (exact: borrows only
-    /// spread upwards from a real match).
-    @inline(__always) private static func hasSpecial(_ w: UInt64) -> Bool {
+    /// The high bit of each byte of `w` that is a `"`, a `\` or below 0x20, plus
+    /// possibly higher bytes above such a byte (borrows only spread upwards), so the
+    /// lowest set bit is exact.
+    @inline(__always) private static func specials(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let q = w ^ 0x2222_2222_2222_2222
@@ -221,20 +229,51 @@ final class JSONScanner {
         let zq = (q &- ones) & ~q
         let zs = (s &- ones) & ~s
         let ctl = (w &- 0x2020_2020_2020_2020) & ~w
-        return (zq | zs | ctl) & highs != 0
+        return (zq | zs | ctl) & highs
     }
 
-    /// Scans a string body from `i` (just after the opening quote).
+    /// Scans a string body from `start` (just after the opening quote).
     /// - Returns: the index of the closing quote, or -1.
     @inline(__always)
     private func scanString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escaped: inout Bool) -> Int {
+        // Fast path, inlined: no escape or control byte before the closing quote.
+        var i = start
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= n {
+            let m = JSONScanner.specials(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            if m != 0 {
+                i += m.trailingZeroBitCount >> 3
+                if p[i] == 0x22 { return i }
+                break
+            }
+            i += 8
+        }
+        return scanStringSlow(p, n, start, &escaped)
+    }
+
+    /// Scans a string body from `start`, eight bytes at a time up to the next quote,
+    /// backslash or control byte, handling escapes.
+    /// - Returns: the index of the closing quote, or -1.
+    @inline(never)
+    private func scanStringSlow(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ escaped: inout Bool) -> Int {
         var i = start
         let raw = UnsafeRawPointer(p)
         while true {
-            while i + 8 <= n && !JSONScanner.hasSpecial(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+            // Little-endian loads: the lowest flagged byte is the first special one.
+            var found = false
+            while i + 8 <= n {
+                let m = JSONScanner.specials(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                if m != 0 { i += m.trailingZeroBitCount >> 3; found = true; break }
                 i += 8
             }
-            guard i < n else { return fail(start - 1, "unterminated string") }
+            if !found {
+                while i < n {
+                    let c = p[i]
+                    if c == 0x22 || c == 0x5C || c < 0x20 { break }
+                    i += 1
+                }
+                guard i < n else { return fail(start - 1, "unterminated string") }
+            }
             let c = p[i]
             if c == 0x22 { return i }
             if c == 0x5C {
@@ -249,10 +288,8 @@ final class JSONScanner {
                     i += 6
                 default: return fail(i, "invalid escape")
                 }
-            } else if c < 0x20 {
-                return fail(i, "control character in string")
             } else {
-                i += 1
+                return fail(i, "control character in string")
             }
         }
     }

@@ -123,7 +123,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             } else {
                 guard expectKey else { return nil }
                 let s = i
-                while i < b.count && b[i] != UInt8(ascii: ".") && b[i] != UInt8(ascii: "[") { i += 1 }
+                while i < b.count && b[i] != UInt8(ascii: ".") && b[i] != UInt8(ascii: "[") {
+                    if b[i] == UInt8(ascii: "]") { return nil }
+                    i += 1
+                }
                 segs.append(.key(String(decoding: b[s ..< i], as: UTF8.self)))
                 expectKey = false
             }
