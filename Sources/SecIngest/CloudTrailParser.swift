@@ -1,0 +1,446 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SecModel
+
+/// Reusable buffers and caches for parsing (the JSON tape, the string interner, the
+/// address cache), so a worker parsing many chunks allocates them once and repeated
+/// strings are shared across chunks.
+///
+/// Not `Sendable`: use one per task or thread, never from two at once.
+public final class ParseScratch {
+    let cloudTrail = CloudTrailNormaliser()
+
+    public init() {}
+}
+
+/// Parses CloudTrail logs into events.
+///
+/// ## Inputs accepted
+///
+/// Any sequence of JSON texts separated by whitespace, each one of:
+/// - a `{"Records":[...]}` document (other top-level keys allowed and ignored; each
+///   element of `Records` is a record) — the files CloudTrail writes to S3;
+/// - a JSON array of records;
+/// - a single record object, so one record per line (NDJSON) works, as does a
+///   pretty-printed record;
+/// - an EventBridge envelope whose `detail-type` ends in "via CloudTrail": the event's
+///   fields come from `detail`, its `raw` is the whole envelope.
+///
+/// Each event's `raw` is the record's exact bytes, sliced from the input (see
+/// ``CloudTrailNormaliser`` for the field mapping). A UTF-8 byte order mark at the start
+/// is skipped.
+///
+/// ## Bad input
+///
+/// Nothing stops the rest of the input. A record that is not valid JSON, or lacks what an
+/// event needs, is quarantined with its offset, line and a short reason, and parsing
+/// goes on:
+/// - Inside an array (`Records` or top-level), after a malformed record the parser
+///   resynchronises at the next `{` that follows a `,` or `[` and opens with a key that
+///   starts records in this input: `eventVersion`, or the first key of any record seen
+///   so far (`awsRegion` in key-sorted dumps). The bytes from the bad record's start to
+///   there are quarantined as one piece; every well-formed record after it is
+///   recovered. A record followed by something other than `,` or `]` is refused along
+///   with what follows (its braces may be unbalanced, so it may be cut short). When no
+///   later record start is found, the rest of the input is the quarantined piece.
+/// - At the top level (NDJSON, concatenated documents) the parser resynchronises at the
+///   next line that starts in column 0 with anything but whitespace, `}`, `]`, `,` or
+///   `"`, so each bad NDJSON line is its own piece and pretty-printed documents are not
+///   split.
+/// - An input that ends inside an array (a truncated file) keeps every complete record
+///   and quarantines the partial last one; a warning says the array was not terminated.
+/// - A piece whose first 4 KiB hold a NUL byte or at least 10% control bytes is
+///   refused as `binary data (non-text bytes)`.
+public enum CloudTrailParser {
+    /// Parses a whole input (or the first chunk of one).
+    public static func parse(bytes: UnsafeRawBufferPointer, file: String) -> ParseOutput {
+        parse(bytes: bytes, file: file, offset: 0, line: 1, scratch: nil)
+    }
+
+    public static func parse(bytes: [UInt8], file: String) -> ParseOutput {
+        bytes.withUnsafeBytes { parse(bytes: $0, file: file, offset: 0, line: 1, scratch: nil) }
+    }
+
+    /// Parses a piece of an input that starts at `offset` (bytes) and `line` in it.
+    ///
+    /// - Parameters:
+    ///   - scratch: buffers to reuse across calls on one thread; a fresh set when nil.
+    public static func parse(bytes: UnsafeRawBufferPointer, file: String, offset: Int64, line: Int,
+                             scratch: ParseScratch?) -> ParseOutput {
+        let s = scratch ?? ParseScratch()
+        var walker = DocumentWalker(buf: bytes, file: file, baseOffset: offset, baseLine: line, norm: s.cloudTrail)
+        return walker.run()
+    }
+
+    /// Parses one chunk from an ``InputReader``; the chunk's quarantined lines come first
+    /// in the output.
+    public static func parse(chunk: InputChunk, file: String, scratch: ParseScratch? = nil) -> ParseOutput {
+        var out = ParseOutput()
+        out.quarantined = chunk.quarantined
+        out.records = chunk.quarantined.count
+        let body = chunk.bytes.withUnsafeBytes {
+            parse(bytes: $0, file: file, offset: chunk.offset, line: chunk.line, scratch: scratch)
+        }
+        out.append(body)
+        return out
+    }
+}
+
+/// Walks an input's JSON texts, hands each record to the normaliser and quarantines
+/// what cannot be read (see ``CloudTrailParser``).
+struct DocumentWalker {
+    let buf: UnsafeRawBufferPointer
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    let file: String
+    let baseOffset: Int64
+    let baseLine: Int
+    let norm: CloudTrailNormaliser
+    var out = ParseOutput()
+    /// Keys that open records in this input, for resynchronising.
+    var signatures: [[UInt8]] = [Array("eventVersion".utf8)]
+    var lastSignature: [UInt8] = Array("eventVersion".utf8)
+    private var lineCursor = 0
+    private var lineAtCursor: Int
+
+    init(buf: UnsafeRawBufferPointer, file: String, baseOffset: Int64, baseLine: Int, norm: CloudTrailNormaliser) {
+        self.buf = buf
+        self.p = (buf.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!).assumingMemoryBound(to: UInt8.self)
+        self.n = buf.count
+        self.file = file
+        self.baseOffset = baseOffset
+        self.baseLine = baseLine
+        self.norm = norm
+        lineAtCursor = baseLine
+    }
+
+    mutating func run() -> ParseOutput {
+        out.inputBytes = n
+        // About one event per KiB of CloudTrail: saves most regrowth of a large array.
+        out.events.reserveCapacity(n >> 10)
+        var i = 0
+        if n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { i = 3 }
+        while true {
+            i = skipSpace(i)
+            if i >= n { break }
+            switch p[i] {
+            case 0x7B: i = topLevelObject(i)
+            case 0x5B: i = array(i)
+            case 0x7D, 0x5D, 0x2C:
+                // Stray closing punctuation (left over after a resynchronisation): skipped.
+                var k = i
+                while k < n && (p[k] == 0x7D || p[k] == 0x5D || p[k] == 0x2C || JSONScanner.isSpace(p[k])) { k += 1 }
+                out.warnings.append("\(file): skipped stray '\(Unicode.Scalar(p[i]))' at byte \(baseOffset + Int64(i))")
+                i = k
+            default:
+                i = recover(i, i + 1, reason: "invalid JSON at byte 0 of record: expected '{' or '['")
+            }
+        }
+        return out
+    }
+
+    // MARK: - Helpers
+
+    @inline(__always) func skipSpace(_ from: Int) -> Int {
+        var i = from
+        while i < n && JSONScanner.isSpace(p[i]) { i += 1 }
+        return i
+    }
+
+    /// The 1-based line of offset `o`.
+    private mutating func line(at o: Int) -> Int {
+        if o < lineCursor { lineCursor = 0; lineAtCursor = baseLine }
+        lineAtCursor += Bytes.count(of: 0x0A, in: buf, from: lineCursor, to: o)
+        lineCursor = o
+        return lineAtCursor
+    }
+
+    /// Quarantines `buf[s..<e]` (trailing whitespace and a separating comma trimmed).
+    private mutating func quarantine(_ s: Int, _ e: Int, reason: String) {
+        var end = e
+        while end > s && JSONScanner.isSpace(p[end - 1]) { end -= 1 }
+        if end > s, p[end - 1] == 0x2C { end -= 1 }
+        while end > s && JSONScanner.isSpace(p[end - 1]) { end -= 1 }
+        guard end > s else { return }
+        let piece = UnsafeRawBufferPointer(rebasing: buf[s ..< end])
+        let why = DocumentWalker.isBinary(piece) ? "binary data (non-text bytes)" : reason
+        out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),
+                                                 reason: why, slice: piece))
+        out.records += 1
+    }
+
+    /// Whether a piece looks like binary data rather than (broken) text.
+    static func isBinary(_ piece: UnsafeRawBufferPointer) -> Bool {
+        let head = piece.prefix(4096)
+        var control = 0
+        for c in head {
+            if c == 0 { return true }
+            if (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F { control += 1 }
+        }
+        return control * 10 >= head.count && control > 0
+    }
+
+    private func invalid(_ offset: Int, _ message: StaticString, of what: String = "record") -> String {
+        "invalid JSON at byte \(offset) of \(what): \(message)"
+    }
+
+    /// Next line start that can begin a new top-level text (see ``CloudTrailParser``).
+    private func resyncTop(_ from: Int) -> Int {
+        var k = from
+        while let nl = Bytes.firstIndex(of: 0x0A, in: buf, from: k) {
+            let m = nl + 1
+            if m < n {
+                switch p[m] {
+                case 0x20, 0x09, 0x0D, 0x0A, 0x7D, 0x5D, 0x2C, 0x22: break
+                default: return m
+                }
+            }
+            k = m
+        }
+        return n
+    }
+
+    /// Next record start inside an array after `from` (see ``CloudTrailParser``), or nil.
+    private func resyncArray(_ from: Int) -> Int? {
+        var k = from
+        while let b = Bytes.firstIndex(of: 0x7B, in: buf, from: k) {
+            k = b + 1
+            var j = b - 1
+            while j >= 0 && JSONScanner.isSpace(p[j]) { j -= 1 }
+            guard j >= 0, p[j] == 0x2C || p[j] == 0x5B else { continue }
+            let q = skipSpace(b + 1)
+            guard q < n, p[q] == 0x22 else { continue }
+            for sig in signatures where q + sig.count + 1 < n && p[q + sig.count + 1] == 0x22 {
+                if sig.withUnsafeBytes({ memcmp(p + q + 1, $0.baseAddress!, sig.count) == 0 }) { return b }
+            }
+        }
+        return nil
+    }
+
+    /// Remembers the first key of a good record as a record start signature.
+    private mutating func learnSignature() {
+        let s = norm.scanner
+        guard s.count > 1, s[0].kind == .object, s[1].keyStart >= 0, s[1].flags & JSONScanner.keyEscaped == 0 else { return }
+        let k = UnsafeRawBufferPointer(start: s.base + Int(s[1].keyStart), count: Int(s[1].keyEnd - s[1].keyStart))
+        if k.elementsEqual(lastSignature) { return }
+        let key = Array(k)
+        lastSignature = key
+        if signatures.count < 16 && !signatures.contains(key) { signatures.append(key) }
+    }
+
+    /// Normalises the record `buf[s..<e]`, just scanned.
+    private mutating func emit(_ s: Int, _ e: Int) -> Bool {
+        let record = UnsafeRawBufferPointer(rebasing: buf[s ..< e])
+        switch norm.normalise(record, into: &out.events) {
+        case .event:
+            out.records += 1
+        case .refused(let reason):
+            out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),
+                                                     reason: reason, slice: record))
+            out.records += 1
+        case .recordsDocument:
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Structure
+
+    /// Quarantines from `s` to the next place parsing can resume, and resumes there:
+    /// a record start inside an array (parsing the array's remaining elements), or the
+    /// next top-level line start, whichever comes first.
+    private mutating func recover(_ s: Int, _ from: Int, reason: String) -> Int {
+        let top = resyncTop(from)
+        if let q = resyncArray(from), q < top {
+            quarantine(s, q, reason: reason)
+            return elements(q)
+        }
+        quarantine(s, top, reason: reason)
+        return top
+    }
+
+    /// A top-level object: a Records document, or one record (or envelope).
+    private mutating func topLevelObject(_ s: Int) -> Int {
+        if JSONScanner.objectStartsWithKey(buf, at: s, key: "Records") { return recordsDocument(s) }
+        let e = norm.scanner.scan(UnsafeRawBufferPointer(rebasing: buf[s...]))
+        if e < 0 {
+            return recover(s, s + 1, reason: invalid(norm.scanner.failureOffset, norm.scanner.failureMessage))
+        }
+        if !emit(s, s + e) { return recordsDocument(s) }
+        return s + e
+    }
+
+    /// A `{"Records":[...]}` document at `s`: walks its members, parsing `Records`.
+    private mutating func recordsDocument(_ s: Int) -> Int {
+        var i = skipSpace(s + 1)
+        if i < n && p[i] == 0x7D { return i + 1 }
+        while true {
+            guard i < n else { return truncatedDocument() }
+            guard p[i] == 0x22 else { return documentError(s, i, "expected '\"' to start a key") }
+            let keyStart = i + 1
+            var k = keyStart
+            var escaped = false
+            while k < n && p[k] != 0x22 {
+                if p[k] == 0x5C { escaped = true; k += 1 }
+                k += 1
+            }
+            guard k < n else { return truncatedDocument() }
+            let key = UnsafeRawBufferPointer(rebasing: buf[keyStart ..< k])
+            var isRecords = !escaped && key.elementsEqual("Records".utf8)
+            if escaped {
+                var out: [UInt8] = []
+                JSONScanner.unescape(key, into: &out)
+                isRecords = out.elementsEqual("Records".utf8)
+            }
+            i = skipSpace(k + 1)
+            guard i < n else { return truncatedDocument() }
+            guard p[i] == 0x3A else { return documentError(s, i, "expected ':'") }
+            i = skipSpace(i + 1)
+            guard i < n else { return truncatedDocument() }
+            if isRecords && p[i] == 0x5B {
+                i = array(i)
+                if i >= n { return n }
+            } else {
+                let e = norm.scanner.scan(UnsafeRawBufferPointer(rebasing: buf[i...]))
+                if e < 0 {
+                    if i + norm.scanner.failureOffset >= n { return truncatedDocument() }
+                    return documentError(s, i + norm.scanner.failureOffset, norm.scanner.failureMessage)
+                }
+                if isRecords { out.warnings.append("\(file): 'Records' at byte \(baseOffset + Int64(i)) is not an array") }
+                i += e
+            }
+            i = skipSpace(i)
+            guard i < n else { return truncatedDocument() }
+            if p[i] == 0x2C {
+                i = skipSpace(i + 1)
+                continue
+            }
+            if p[i] == 0x7D { return i + 1 }
+            return documentError(s, i, "expected ',' or '}'")
+        }
+    }
+
+    private mutating func truncatedDocument() -> Int {
+        out.warnings.append("\(file): input ends inside a JSON document at byte \(baseOffset + Int64(n))")
+        return n
+    }
+
+    /// A structural error in a document outside any record (often right after a record
+    /// that closed too early): quarantines from the error to where parsing can resume.
+    private mutating func documentError(_ docStart: Int, _ at: Int, _ message: StaticString) -> Int {
+        recover(at, at, reason: invalid(at - docStart, message, of: "document"))
+    }
+
+    /// An array of records at `s` (the `[`). Returns the offset after its `]`, or `n`.
+    private mutating func array(_ s: Int) -> Int {
+        let i = skipSpace(s + 1)
+        if i < n && p[i] == 0x5D { return i + 1 }
+        return elements(i)
+    }
+
+    /// The elements of an array of records from `start` (an element's first byte) to the
+    /// array's end. Returns the offset after its `]`, or `n`.
+    private mutating func elements(_ start: Int) -> Int {
+        var i = start
+        while true {
+            i = skipSpace(i)
+            guard i < n else {
+                out.warnings.append("\(file): JSON array not terminated (input ends at byte \(baseOffset + Int64(n)))")
+                return n
+            }
+            let r = i
+            let e = norm.scanner.scan(UnsafeRawBufferPointer(rebasing: buf[r...]))
+            if e < 0 {
+                let reason = invalid(norm.scanner.failureOffset, norm.scanner.failureMessage)
+                guard let q = resyncArray(r + 1) else { quarantine(r, n, reason: reason); return n }
+                quarantine(r, q, reason: reason)
+                i = q
+                continue
+            }
+            // What follows must be ',' and another element, or ']'. `, "key":` means the
+            // record closed too early (a stray '}'): refuse it with what follows.
+            let j = skipSpace(r + e)
+            var errorAt: Int? = nil
+            if j < n && p[j] == 0x2C {
+                let k = skipSpace(j + 1)
+                if k < n && p[k] == 0x22, let m = stringEnd(k).map(skipSpace), m < n, p[m] == 0x3A { errorAt = m }
+            } else if j < n && p[j] != 0x5D {
+                errorAt = j
+            }
+            var message: StaticString = "expected ',' or ']'"
+            if j < n && p[j] == 0x5D && closesInsideRecord(j) {
+                errorAt = j
+                message = "unbalanced ']'"
+            }
+            if let bad = errorAt {
+                let reason = invalid(bad - r, message)
+                guard let q = resyncArray(bad) else { quarantine(r, n, reason: reason); return n }
+                quarantine(r, q, reason: reason)
+                i = q
+                continue
+            }
+            record(r, r + e)
+            guard j < n else {
+                out.warnings.append("\(file): JSON array not terminated (input ends at byte \(baseOffset + Int64(n)))")
+                return n
+            }
+            if p[j] == 0x5D { return j + 1 }
+            i = skipSpace(j + 1)
+            if i < n && p[i] == 0x5D {
+                out.warnings.append("\(file): trailing ',' in JSON array at byte \(baseOffset + Int64(j))")
+                return i + 1
+            }
+        }
+    }
+
+    /// Keys of CloudTrail records, which never appear in the document around `Records`.
+    private static let recordKeys: [String] = [
+        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+        "userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
+        "readOnly", "resources", "eventType", "apiVersion", "managementEvent", "recipientAccountId",
+        "sharedEventID", "vpcEndpointId", "eventCategory", "tlsDetails", "errorCode", "errorMessage",
+        "serviceEventDetails", "sessionCredentialFromConsole",
+    ]
+
+    /// Whether the `]` at `j` is followed by `, "<record key>":`, so it ended the array
+    /// inside a record (which then closed too early) rather than after the last one.
+    private func closesInsideRecord(_ j: Int) -> Bool {
+        let k = skipSpace(j + 1)
+        guard k < n, p[k] == 0x2C else { return false }
+        let q = skipSpace(k + 1)
+        guard q < n, p[q] == 0x22, let e = stringEnd(q), e - q <= 40 else { return false }
+        let key = UnsafeRawBufferPointer(rebasing: buf[(q + 1) ..< (e - 1)])
+        let colon = skipSpace(e)
+        guard colon < n, p[colon] == 0x3A else { return false }
+        return DocumentWalker.recordKeys.contains { key.elementsEqual($0.utf8) }
+    }
+
+    /// From an opening quote at `k`: the offset after the closing quote, or nil.
+    private func stringEnd(_ k: Int) -> Int? {
+        var m = k + 1
+        while m < n {
+            if p[m] == 0x22 { return m + 1 }
+            m += p[m] == 0x5C ? 2 : 1
+        }
+        return nil
+    }
+
+    /// An element of an array, just scanned.
+    private mutating func record(_ s: Int, _ e: Int) {
+        if norm.scanner[0].kind != .object {
+            out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),
+                                                     reason: "not a CloudTrail record (array element is not an object)",
+                                                     slice: UnsafeRawBufferPointer(rebasing: buf[s ..< e])))
+            out.records += 1
+            return
+        }
+        learnSignature()
+        if !emit(s, e) {
+            // A Records document inside an array: walk it.
+            _ = recordsDocument(s)
+        }
+    }
+}

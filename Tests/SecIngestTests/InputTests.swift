@@ -1,0 +1,177 @@
+import Foundation
+import SecModel
+import Testing
+@testable import SecIngest
+
+/// Every accepted input form gives the same events, with raw bytes sliced verbatim.
+@Suite struct InputFormTests {
+    static let three = [Fixtures.record(1), Fixtures.record(2), Fixtures.record(3)]
+
+    func checkThree(_ out: ParseOutput, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(out.quarantined.isEmpty, "\(out.quarantined.map(\.reason))", sourceLocation: sourceLocation)
+        #expect(out.records == 3, sourceLocation: sourceLocation)
+        #expect(out.events.map(\.eventID) == [1, 2, 3].map(Fixtures.eventID), sourceLocation: sourceLocation)
+        #expect(out.events.map(\.raw) == InputFormTests.three.map(Fixtures.bytes), sourceLocation: sourceLocation)
+    }
+
+    @Test func recordsDocument() {
+        checkThree(parse(Fixtures.recordsDocument(Self.three)))
+    }
+
+    @Test func recordsDocumentWithOtherKeysAndPrettyPrinting() {
+        let doc = "{\n  \"Digest\": {\"a\": [1, 2]},\n  \"Records\": [\n    " + Self.three.joined(separator: ",\n    ")
+            + "\n  ],\n  \"Count\": 3\n}\n"
+        checkThree(parse(doc))
+    }
+
+    @Test func topLevelArray() {
+        checkThree(parse("[\n" + Self.three.joined(separator: ",\n") + "\n]"))
+    }
+
+    @Test func ndjson() {
+        checkThree(parse(Self.three.joined(separator: "\n") + "\n"))
+        checkThree(parse("\r\n" + Self.three.joined(separator: "\r\n\r\n"))) // CRLF, blank lines, no final newline
+    }
+
+    @Test func singleRecordObject() {
+        let out = parse(Fixtures.record(7))
+        #expect(out.events.count == 1 && out.events[0].eventID == Fixtures.eventID(7))
+    }
+
+    @Test func prettyPrintedSingleRecord() throws {
+        let obj = try JSONSerialization.jsonObject(with: Data(Fixtures.assumedRole.utf8))
+        let pretty = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+        let out = parse(Array(pretty))
+        #expect(out.events.count == 1)
+        #expect(out.events.first?.raw == Array(pretty))
+        #expect(out.events.first?.principal == "arn:aws:sts::111122223333:assumed-role/Ops/ops-session")
+    }
+
+    @Test func eventBridgeEnvelopesAsNDJSON() {
+        let other = Fixtures.eventBridge.replacingOccurrences(of: "AWS API Call via CloudTrail",
+                                                              with: "AWS Console Sign In via CloudTrail")
+        let out = parse(Fixtures.eventBridge + "\n" + other + "\n")
+        #expect(out.events.count == 2)
+        #expect(out.events.map(\.raw) == [Fixtures.bytes(Fixtures.eventBridge), Fixtures.bytes(other)])
+        let notCloudTrail = #"{"version":"0","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2024-01-01T00:00:00Z","detail":{"state":"running"}}"#
+        #expect(parse(notCloudTrail).quarantined.first?.reason == "not a CloudTrail record (EventBridge event not from CloudTrail)")
+    }
+
+    @Test func byteOrderMarkIsSkipped() {
+        let out = parse([0xEF, 0xBB, 0xBF] + Fixtures.bytes(Fixtures.recordsDocument(Self.three)))
+        checkThree(out)
+    }
+
+    @Test func gzipFile() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let raw = gzip(Fixtures.bytes(Fixtures.recordsDocument(Self.three)))
+        let path = dir.appendingPathComponent("111122223333_CloudTrail_us-east-1_20240401T0000Z_abc.json.gz").path
+        try Data(raw).write(to: URL(fileURLWithPath: path))
+        var hashed: [UInt8] = []
+        let fb = try IngestInput.read(path: path) { hashed.append(contentsOf: $0) }
+        #expect(fb.isCompressed && fb.error == nil)
+        #expect(fb.rawByteCount == Int64(raw.count))
+        #expect(hashed == raw, "the digest callback sees the compressed bytes")
+        checkThree(parse(fb.bytes))
+    }
+
+    @Test func multiMemberGzip() {
+        let parts = Self.three.map { gzip(Fixtures.bytes($0 + "\n")) }
+        let fb = IngestInput.read(source: BytesSource(parts.flatMap { $0 }, maxRead: 7), name: "multi.gz")
+        #expect(fb.error == nil && fb.warnings.isEmpty)
+        checkThree(parse(fb.bytes))
+    }
+
+    @Test func plainFileThroughReader() {
+        let text = Fixtures.bytes(Self.three.joined(separator: "\n"))
+        let fb = IngestInput.read(source: BytesSource(text, maxRead: 1000), name: "plain.json")
+        #expect(!fb.isCompressed && fb.bytes == text && fb.rawByteCount == Int64(text.count))
+    }
+
+    @Test func standardInputPath() throws {
+        #expect(try IngestInput.files(under: ["-"]) == ["-"])
+        let doc = Fixtures.bytes(Fixtures.recordsDocument(Self.three))
+        let fb = try IngestInput.read(path: "-", standardInput: BytesSource(gzip(doc), maxRead: 100))
+        #expect(fb.path == "-" && fb.bytes == doc)
+        let reader = try InputReader(path: "-", standardInput: BytesSource(Fixtures.bytes(Self.three.joined(separator: "\n"))))
+        var out = ParseOutput()
+        while let chunk = reader.next() { out.append(CloudTrailParser.parse(chunk: chunk, file: "-")) }
+        checkThree(out)
+    }
+
+    @Test func directoryRecursionSortedSkippingHidden() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        for sub in ["AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/02", "AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01",
+                    ".git/objects", "b"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let files = ["AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/02/x.json.gz",
+                     "AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/y.json.gz",
+                     "AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/a.json",
+                     "b/Z.json", "b/.hidden.json", ".git/objects/pack", ".DS_Store", "a.json"]
+        for f in files { try Data("{}".utf8).write(to: dir.appendingPathComponent(f)) }
+        try fm.createSymbolicLink(at: dir.appendingPathComponent("b/loop"), withDestinationURL: dir)
+        let found = try IngestInput.files(under: [dir.path])
+        let rel = found.map { String($0.dropFirst(dir.path.count + 1)) }
+        #expect(rel == ["AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/a.json",
+                        "AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/y.json.gz",
+                        "AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/02/x.json.gz",
+                        "a.json", "b/Z.json"])
+        // A named hidden file is taken; a path given twice is listed once.
+        let hidden = dir.appendingPathComponent("b/.hidden.json").path
+        #expect(try IngestInput.files(under: [hidden, dir.path + "/a.json", hidden]) == [hidden, dir.path + "/a.json"])
+        #expect(throws: InputError.self) { try IngestInput.files(under: [dir.path + "/missing"]) }
+        do {
+            _ = try IngestInput.files(under: [dir.path + "/missing"])
+        } catch let e as InputError {
+            #expect(e.code == .notFound)
+            #expect(e.description == dir.path + "/missing: no such file or directory")
+        }
+    }
+
+    @Test func readerChunksAtLineEnds() throws {
+        let lines = (0 ..< 2000).map { Fixtures.record($0) }
+        let text = Fixtures.bytes(lines.joined(separator: "\n") + "\n")
+        let reader = InputReader(source: BytesSource(gzip(text), maxRead: 4096), name: "big.jsonl.gz",
+                                 chunkSize: 64 << 10)
+        var out = ParseOutput()
+        var chunks = 0
+        var offset: Int64 = 0
+        while let chunk = reader.next() {
+            chunks += 1
+            #expect(chunk.offset == offset)
+            #expect(chunk.bytes.last == 0x0A)
+            #expect(chunk.bytes.count <= 64 << 10)
+            offset += Int64(chunk.bytes.count)
+            out.append(CloudTrailParser.parse(chunk: chunk, file: "big.jsonl.gz"))
+        }
+        #expect(reader.error == nil && reader.isCompressed)
+        #expect(chunks > 10)
+        #expect(out.events.count == 2000 && out.quarantined.isEmpty)
+        #expect(out.events.map(\.eventID) == (0 ..< 2000).map(Fixtures.eventID))
+    }
+
+    @Test func readerGivesDocumentsWhole() {
+        let doc = Fixtures.bytes(Fixtures.recordsDocument((0 ..< 500).map { Fixtures.record($0) }))
+        let reader = InputReader(source: BytesSource(doc, maxRead: 5000), name: "doc.json", chunkSize: 16 << 10)
+        let chunk = reader.next()
+        #expect(chunk?.isWholeInput == true && chunk?.bytes == doc)
+        #expect(reader.next() == nil)
+    }
+
+    @Test func formatDetection() {
+        let doc = Fixtures.bytes(Fixtures.recordsDocument(Self.three))
+        #expect(InputFormat.detect(prefix: doc, path: "x.json") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: gzip(doc), path: "x.gz") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.record(1) + "\n"), path: "-") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.eventBridge), path: "-") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Array("2 123 eni-1 10.0.0.1 10.0.0.2 443 80 6 1 40 1 2 ACCEPT OK\n".utf8), path: "f.log") == nil)
+        #expect(InputFormat.detect(prefix: [], path: "bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/f.json.gz") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2024/04/01/f.json.gz") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: doc, path: "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/04/01/d.json.gz") == .cloudtrailDigest)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/vpcflowlogs/us-east-1/f.log.gz") == nil)
+    }
+}
