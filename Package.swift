@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "SecModel"),
         .target(name: "SecIngest", dependencies: ["SecModel", "CZlib"]),
         .target(name: "SecStore", dependencies: ["SecModel", "CLMDB", "CZstd", "CCrypto"]),
-        .target(name: "SecQuery", dependencies: ["SecModel", "SecStore"]),
+        .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest"]),
         .target(name: "SecCLI", dependencies: [
             "SecModel", "SecIngest", "SecStore", "SecQuery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

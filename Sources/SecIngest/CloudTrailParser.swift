@@ -236,6 +236,7 @@ struct DocumentWalker {
         let record = UnsafeRawBufferPointer(rebasing: buf[s ..< e])
         switch norm.normalise(record, into: &out.events) {
         case .event:
+            out.eventOffsets.append(baseOffset + Int64(s))
             out.records += 1
         case .refused(let reason):
             out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),

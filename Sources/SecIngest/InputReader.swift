@@ -104,10 +104,17 @@ public final class InputReader {
     }
 
     /// Reads into `buf[len...]` until it holds `target` bytes or the input ends.
+    ///
+    /// The buffer grows geometrically as data arrives (from 64 KiB), so a small file
+    /// costs a small buffer, not `target` bytes.
     private func fill(to target: Int) {
-        if buf.count < target { buf.append(contentsOf: repeatElement(0, count: target - buf.count)) }
         while len < target && !eof {
-            let n = buf.withUnsafeMutableBytes { stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[len ..< target])) }
+            if len == buf.count {
+                let grow = min(max(buf.count, 64 << 10), target - buf.count)
+                buf.append(contentsOf: repeatElement(0, count: grow))
+            }
+            let end = min(buf.count, target)
+            let n = buf.withUnsafeMutableBytes { stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[len ..< end])) }
             if n == 0 { eof = true } else { len += n }
         }
     }
@@ -161,7 +168,6 @@ public final class InputReader {
         let rest = Array(buf[n ..< len])
         bytes.removeSubrange(n...)
         buf = rest
-        buf.reserveCapacity(chunkSize)
         len = rest.count
         let lines = bytes.withUnsafeBytes { Bytes.count(of: 0x0A, in: $0) }
         let chunk = InputChunk(bytes: bytes, offset: bufOffset, line: bufLine, quarantined: pendingQuarantine,

@@ -53,6 +53,9 @@ public struct QuarantinedRecord: Sendable, Equatable {
 public struct ParseOutput: Sendable {
     /// Normalised events, in input order.
     public var events: [Event] = []
+    /// Byte offset in the decompressed input of each event's record (parallel to
+    /// `events`), so a record refused later (by the org registry) is quarantined with it.
+    public var eventOffsets: [Int64] = []
     /// Records and pieces of input that were refused, in input order.
     public var quarantined: [QuarantinedRecord] = []
     /// Record candidates seen (good and bad).
@@ -67,6 +70,7 @@ public struct ParseOutput: Sendable {
     /// Appends another output (the next chunk of the same input) to this one.
     public mutating func append(_ other: ParseOutput) {
         events.append(contentsOf: other.events)
+        eventOffsets.append(contentsOf: other.eventOffsets)
         quarantined.append(contentsOf: other.quarantined)
         records += other.records
         inputBytes += other.inputBytes

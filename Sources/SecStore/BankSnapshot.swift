@@ -1,8 +1,11 @@
 import SecModel
 
 /// A consistent, read-only view of one bank (an LMDB snapshot). Lent to a closure by
-/// `BankStore.read`; bytes it lends are valid only inside the lending call.
-public struct BankSnapshot: ~Copyable {
+/// `BankStore.read`: like an `UnsafeRawBufferPointer`, it is valid only inside that
+/// closure and must not escape it (nor the bytes it lends, beyond their own call).
+/// It is a plain copyable value so nested closures can use it (the compiler does not
+/// yet handle noncopyable captures there).
+public struct BankSnapshot {
     public let bank: BankStore
     let txn: OpaquePointer
 

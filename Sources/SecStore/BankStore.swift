@@ -259,7 +259,7 @@ public final class BankStore: @unchecked Sendable {
     // MARK: - Reading
 
     /// Runs `body` on a consistent snapshot of the bank.
-    public func read<T>(_ body: (borrowing BankSnapshot) throws -> T) throws -> T {
+    public func read<T>(_ body: (BankSnapshot) throws -> T) throws -> T {
         try env.read { txn in
             let snap = BankSnapshot(bank: self, txn: txn.txn)
             return try body(snap)
@@ -323,5 +323,15 @@ public struct ChainLink: Sendable, Equatable {
         key = BlockKey(bytes: try r.bytes(24))
         guard let k = Kind(rawValue: try r.u8()) else { throw StoreError(.corrupt, "unknown chain entry kind") }
         kind = k
+    }
+}
+
+import Foundation
+
+extension BankStore {
+    /// Size of the bank's data file on disk.
+    public var diskBytes: Int {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: env.path + "/data.mdb")
+        return (attrs?[.size] as? NSNumber)?.intValue ?? 0
     }
 }

@@ -9,7 +9,7 @@ import SecModel
 public final class Store: @unchecked Sendable {
     public let path: String
     let catalog: Environment
-    let orgDB, files, quarantine, catalogMeta: DB
+    let orgDB, files, quarantine, quarantineKeys, catalogMeta: DB
     private let lock = PThreadCondition()
     private var openBanks: [String: BankStore] = [:]
     /// The initial map size of new environments; maps grow on demand.
@@ -35,6 +35,7 @@ public final class Store: @unchecked Sendable {
         orgDB = try catalog.openDB("org")
         files = try catalog.openDB("files")
         quarantine = try catalog.openDB("quarantine")
+        quarantineKeys = try catalog.openDB("quarantine-keys")
         catalogMeta = try catalog.openDB("meta")
     }
 
@@ -136,16 +137,22 @@ public final class Store: @unchecked Sendable {
         public var at: Int64
         public var size: Int
         public var bytes: [UInt8] = []
+        /// Identifies the same refusal when an interrupted ingest is run again, so it is
+        /// kept once (for example a hash of file digest, offset and reason).
+        public var dedupKey: [UInt8] = []
 
-        public init(file: String, offset: Int64, reason: String, bank: String? = nil, account: String? = nil, at: Int64, bytes: [UInt8]) {
+        public init(file: String, offset: Int64, reason: String, bank: String? = nil, account: String? = nil, at: Int64,
+                    bytes: [UInt8], size: Int? = nil, dedupKey: [UInt8] = []) {
             self.file = file; self.offset = offset; self.reason = reason; self.bank = bank
-            self.account = account; self.at = at; self.size = bytes.count; self.bytes = bytes
+            self.account = account; self.at = at; self.size = size ?? bytes.count; self.bytes = bytes
+            self.dedupKey = dedupKey
         }
 
         enum CodingKeys: String, CodingKey { case id, file, offset, reason, bank, account, at, size }
     }
 
-    /// Keeps refused records; returns how many were added.
+    /// Keeps refused records; returns how many were added (entries whose `dedupKey`
+    /// is already kept are skipped).
     @discardableResult
     public func addToQuarantine(_ entries: [QuarantineEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
@@ -155,7 +162,14 @@ public final class Store: @unchecked Sendable {
             let c = try txn.cursor(quarantine)
             var next: UInt64 = 1
             if let last = try c.last() { next = BE.u64(last.key) + 1 }
+            var added = 0
             for var e in entries {
+                if !e.dedupKey.isEmpty {
+                    let seen = try e.dedupKey.withUnsafeBytes { k in try txn.get(quarantineKeys, k) { _ in true } } ?? false
+                    if seen { continue }
+                    try txn.put(quarantineKeys, e.dedupKey, BE.bytes(next))
+                }
+                added += 1
                 e.id = next
                 let header = Array(try enc.encode(e))
                 var w = ByteWriter()
@@ -163,7 +177,7 @@ public final class Store: @unchecked Sendable {
                 try txn.put(quarantine, BE.bytes(next), w.bytes, append: true)
                 next += 1
             }
-            return entries.count
+            return added
         }
     }
 

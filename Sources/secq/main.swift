@@ -1,3 +1,3 @@
 import SecCLI
 
-await SecqCommand.main()
+SecqCommand.runMain()

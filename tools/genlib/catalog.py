@@ -12,13 +12,20 @@ from .util import J, uuid4, hexid, rand_chars, s3_date, iso, human_expiration, K
 GLOBAL_REGION = "us-east-1"
 
 
+LAST_BUCKET = [None]  # the bucket the last S3 generator picked (its region is the event's awsRegion)
+
+
 def res(w, p, kind, region, rng):
     """Pick a resource of kind, preferring the principal's own, then the region's."""
     own = p.res.get(kind) if p is not None else None
     if own:
-        return own[rng.randrange(len(own))]
-    lst = w.byr[kind].get(region) or w.all[kind]
-    return lst[rng.randrange(len(lst))]
+        x = own[rng.randrange(len(own))]
+    else:
+        lst = w.byr[kind].get(region) or w.all[kind]
+        x = lst[rng.randrange(len(lst))]
+    if kind == "bucket":
+        LAST_BUCKET[0] = x
+    return x
 
 
 # ---------------------------------------------------------------- generic makers

@@ -128,3 +128,18 @@ package enum BE {
     }
     package static func bytes(_ v: UInt64) -> [UInt8] { var o = [UInt8](); put(v, into: &o); return o }
 }
+
+/// An incremental SHA-256, for file digests.
+public final class FileDigest {
+    private var ctx = SHA256_CTX()
+    public init() { SHA256_Init(&ctx) }
+    public func update(_ b: UnsafeRawBufferPointer) {
+        if b.count > 0 { SHA256_Update(&ctx, b.baseAddress, b.count) }
+    }
+    public func finish() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBytes { _ = SHA256_Final($0.bindMemory(to: UInt8.self).baseAddress, &ctx) }
+        return out
+    }
+    public static func hex(_ d: [UInt8]) -> String { SHA256Digest.hex(d) }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SecIngest
+import SecStore
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Read log files and directory trees into the store.",
+        discussion: """
+        Accepts files (.json, .json.gz, NDJSON), directories (read recursively, in path \
+        order) and '-' for standard input. The format is recognised from the S3 key layout \
+        (AWSLogs/<account>/CloudTrail/...) or the content. Each record goes to the bank that \
+        owns its account; a record no bank owns is quarantined with the reason, and the rest \
+        of its file goes in. Running the same ingest again stores nothing twice.
+
+        Examples:
+          secq ingest AWSLogs/
+          secq ingest --bank acme-bank acme-logs/
+          zcat trail.json.gz | secq ingest -
+        """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Files or directories to read ('-' for standard input).") var paths: [String]
+    @Option(help: "Accept only this bank's accounts; quarantine the rest.") var bank: String?
+    @Option(help: "Skip format detection: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format: String?
+    @Option(help: "Parser threads (default: one per core).") var jobs: Int?
+    @Option(help: "Events per write transaction.") var batch: Int = 8192
+    @Flag(help: "Exit with status 2 when any record was quarantined.") var strict = false
+    @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(name: .customLong("no-progress"), help: "Do not show progress, even on a terminal.") var noProgress = false
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("name at least one file or directory (or '-' for standard input)") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let format, InputFormat(rawValue: format) == nil {
+            throw ValidationError("unknown format '\(format)'; known: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let store = try Store(path: options.path)
+            var opts = IngestOptions(paths: paths)
+            opts.bank = bank
+            opts.format = format.flatMap(InputFormat.init(rawValue:))
+            if let jobs { opts.jobs = max(1, jobs) }
+            opts.batchSize = batch
+            opts.progress = !noProgress && !json && Terminal.stderrIsTTY
+            let s = try IngestPipeline(store: store, options: opts).run()
+            let rate = s.seconds > 0 ? Double(s.records) / s.seconds : 0
+            let mbs = s.seconds > 0 ? Double(s.parsedBytes) / s.seconds / 1e6 : 0
+            if json {
+                print(JSONLine.object([
+                    ("files", .int(Int64(s.files))), ("duplicate_files", .int(Int64(s.duplicateFiles))),
+                    ("records", .int(Int64(s.records))), ("stored", .int(Int64(s.stored))),
+                    ("duplicates", .int(Int64(s.duplicates))), ("quarantined", .int(Int64(s.quarantined))),
+                    ("cut_files", .int(Int64(s.cutFiles))), ("input_bytes", .int(s.inputBytes)),
+                    ("parsed_bytes", .int(s.parsedBytes)), ("seconds", .double((s.seconds * 1000).rounded() / 1000)),
+                    ("records_per_second", .int(Int64(rate))),
+                ]))
+            } else {
+                print("files \(s.files) (\(s.duplicateFiles) already ingested)  records \(s.records)  stored \(s.stored)  "
+                      + "duplicates \(s.duplicates)  quarantined \(s.quarantined)")
+                print(String(format: "%.2f s  %.0f records/s  %.1f MB/s", s.seconds, rate, mbs))
+                for w in s.warnings.prefix(5) { Terminal.err("warning: \(w)") }
+                if s.quarantined > 0 { Terminal.err("\(s.quarantined) record(s) quarantined: see 'secq quarantine'") }
+            }
+            if strict && s.quarantined > 0 { throw ExitCode(2) }
+        }
+    }
+}

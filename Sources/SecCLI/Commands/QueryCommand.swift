@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import SecModel
+import SecQuery
+import SecStore
+
+struct QueryOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The query ('-' reads it from standard input).", valueName: "query"))
+    var text: String
+
+    @Option(name: .customLong("bank"), help: "Only this bank (repeatable; default: every bank).")
+    var banks: [String] = []
+
+    @Option(help: ArgumentHelp("What 'since' and 'ago()' count back from (RFC 3339; default: now).", valueName: "time"))
+    var now: String?
+
+    func queryText() throws -> String {
+        guard text == "-" else { return text }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func nowMillis() throws -> Int64 {
+        guard let now else { return Int64(Date().timeIntervalSince1970 * 1000) }
+        guard let t = Timestamp.parse(now) else { throw CLIError(message: "--now '\(now)' is not an RFC 3339 time", code: 2) }
+        return t
+    }
+
+    func prepare(_ store: Store) throws -> (QueryEngine, QueryEngine.Prepared) {
+        let engine = QueryEngine(store: store)
+        let text = try queryText()
+        let banks = self.banks.isEmpty ? nil : try selectedBanks(store, self.banks)
+        do {
+            return (engine, try engine.prepare(text, banks: banks, now: try nowMillis()))
+        } catch let e as QueryError {
+            FileHandle.standardError.write(Data(e.render(query: text).utf8))
+            if !e.render(query: text).hasSuffix("\n") { Terminal.err("") }
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Search every bank's events with a pipeline query.",
+        discussion: """
+        A query is a pipeline: a table, then stages separated by '|'.
+
+          events | since 24h | where action == "ConsoleLogin" and outcome == "failure"
+                 | stats count() as failures by principal, src_ip
+                 | where failures > 5 | sort failures desc | head 20
+
+        Stages: where EXPR, since 24h, between T and T, fields a, b, eval x = EXPR,
+        stats AGG [as name], ... [by f, bin(time, 1h)], sort f [desc], head N,
+        top N f [by g], rare N f, dedup f.
+        Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f).
+        Operators: == != < <= > >= =~ (ignores case), in (a, b), in cidr("10.0.0.0/8"),
+        contains, startswith, endswith (ignore case), matches "regex", exists(f),
+        and, or, not. raw.requestParameters.bucketName reads the original record.
+
+        Output: a table on a terminal, NDJSON when piped (or --format json|csv|table).
+        Without 'fields' or 'stats', JSON rows are whole events with every field set.
+        """)
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var query: QueryOptions
+    @Option(help: "Output format: table, json (NDJSON), csv; default table on a terminal, json otherwise.")
+    var format: OutputFormat?
+    @Flag(help: "Print time taken and blocks read to standard error.") var timing = false
+
+    func run() throws {
+        try reportingErrors {
+            let store = try Store(path: options.path)
+            let (engine, prepared) = try query.prepare(store)
+            let result = try engine.run(prepared)
+            let fmt = format ?? (Terminal.stdoutIsTTY ? .table : .json)
+            ResultWriter.write(result, format: fmt)
+            if timing {
+                let s = result.stats
+                Terminal.err(String(format: "%.3f ms  banks %d  blocks %d considered, %d read, %d skipped by dictionary  rows %d scanned, %d matched",
+                                    s.seconds * 1000, s.banks, s.blocksConsidered, s.blocksRead, s.blocksSkippedByDictionary, s.rowsScanned, s.rowsMatched))
+            }
+        }
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show how a query is parsed, bound and planned, and which blocks it reads.",
+        discussion: "With --analyze the query also runs, and the blocks and rows it read are counted.")
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var query: QueryOptions
+    @Flag(help: "Run the query and report what it read.") var analyze = false
+
+    func run() throws {
+        try reportingErrors {
+            let store = try Store(path: options.path)
+            let (engine, prepared) = try query.prepare(store)
+            let out = Output()
+            out.line("parsed:")
+            out.line(indent(prepared.parsed.dump()))
+            out.line("bound:")
+            out.line(indent(prepared.bound.dump()))
+            out.line("plan:")
+            out.line(indent(prepared.plan.dump()))
+            out.line("blocks:")
+            for c in try engine.candidateBlocks(prepared) {
+                out.line("  \(c.bank): \(c.blocks) of \(c.total) blocks considered")
+            }
+            if analyze {
+                let r = try engine.run(prepared)
+                let s = r.stats
+                out.line("analyze:")
+                out.line(String(format: "  %.3f ms", s.seconds * 1000))
+                out.line("  blocks considered \(s.blocksConsidered), in time range \(s.blocksInRange), read \(s.blocksRead), skipped by dictionary \(s.blocksSkippedByDictionary)")
+                out.line("  rows scanned \(s.rowsScanned), matched \(s.rowsMatched), returned \(r.rows.count)")
+            }
+            out.flush()
+        }
+    }
+
+    private func indent(_ s: String) -> String {
+        s.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+    }
+}
+
+/// Writes query results as a table, NDJSON or CSV.
+enum ResultWriter {
+    /// Columns a table shows for whole events (JSON and CSV show every field).
+    static let eventTableColumns: [Field] = [.time, .bank, .account, .region, .source, .action, .outcome, .principal, .srcIP]
+
+    static func write(_ r: QueryResult, format: OutputFormat) {
+        let out = Output()
+        // Whole events: every core field first, then raw./eval columns.
+        let coreCount = r.outputsEvents ? Field.allCases.count : 0
+        switch format {
+        case .json:
+            for row in r.rows {
+                var fields: [(String, JSONLine.Scalar)] = []
+                for (i, name) in r.columns.enumerated() where i < row.count {
+                    if r.outputsEvents && row[i].isNull { continue }
+                    fields.append((name, JSONLine.scalar(row[i])))
+                }
+                out.line(JSONLine.object(fields))
+            }
+        case .csv:
+            out.line(CSV.row(r.columns))
+            for row in r.rows { out.line(CSV.row(row.map(\.text))) }
+        case .table:
+            var idx = Array(r.columns.indices)
+            if r.outputsEvents {
+                idx = eventTableColumns.map { Int($0.columnID) } + Array(coreCount..<r.columns.count)
+            }
+            let header = idx.map { r.columns[$0] }
+            let rows = r.rows.map { row in idx.map { $0 < row.count ? row[$0].text : "" } }
+            out.write(TableRenderer.render(header: header, rows: rows))
+            out.line("(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))")
+        }
+        out.flush()
+    }
+}

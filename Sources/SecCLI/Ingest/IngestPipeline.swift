@@ -1,0 +1,387 @@
+import Foundation
+import SecIngest
+import SecModel
+import SecStore
+
+/// How an ingest runs.
+package struct IngestOptions: Sendable {
+    package var paths: [String]
+    /// Only this bank's accounts are accepted; the rest is quarantined.
+    package var bank: String?
+    /// Forces a format instead of detecting it.
+    package var format: InputFormat?
+    /// Parser threads (default: one per core).
+    package var jobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Events per write transaction.
+    package var batchSize = 8192
+    /// Print progress on standard error.
+    package var progress = false
+
+    package init(paths: [String]) { self.paths = paths }
+}
+
+/// What an ingest did.
+package struct IngestSummary: Sendable, Equatable {
+    package var files = 0
+    package var duplicateFiles = 0
+    /// Records seen (stored, duplicate and quarantined).
+    package var records = 0
+    package var stored = 0
+    package var duplicates = 0
+    package var quarantined = 0
+    /// Bytes read from disk (compressed size for gzip).
+    package var inputBytes: Int64 = 0
+    /// Bytes parsed (decompressed).
+    package var parsedBytes: Int64 = 0
+    package var seconds: Double = 0
+    package var warnings: [String] = []
+    /// Files whose input was cut (truncated gzip, read error).
+    package var cutFiles = 0
+}
+
+/// Files in, events stored: parser threads read and normalise files, route each event
+/// to its bank through the org registry, and hand full batches to one writer thread
+/// that appends them (one write transaction per batch).
+///
+/// Memory is bounded by the batch size: at most one accumulating batch per bank, two
+/// batches waiting for the writer, and one input chunk per parser thread.
+///
+/// A file's digest is recorded once all its events are committed, so an interrupted
+/// ingest run again skips the files that were complete and re-reads the others, whose
+/// already-stored events the idempotency index drops.
+package final class IngestPipeline: @unchecked Sendable {
+    // `@unchecked Sendable`: every mutable field below is guarded by `cond`.
+    private let store: Store
+    private let options: IngestOptions
+    private let owners: [String: (bank: String, ou: String)]
+    private let cond = NSCondition()
+
+    private var accumulating: [String: Batch] = [:]
+    private var queue: [Batch] = []
+    private var writerDone = false
+    private var inputDone = false
+    private var failure: (any Error)?
+    private var summary = IngestSummary()
+    /// Per file: pieces still to commit (+1 while it is being parsed).
+    private var pending: [Int: Int] = [:]
+    private var digests: [Int: (digest: [UInt8], path: String)] = [:]
+    private var completed: [(digest: [UInt8], info: String)] = []
+    private var filesDone = 0
+    private var nextFile = 0
+    private var totalFiles = 0
+
+    private struct Batch {
+        var bank: String
+        var events: [Event] = []
+        var files = Set<Int>()
+    }
+
+    package init(store: Store, options: IngestOptions) throws {
+        self.store = store
+        self.options = options
+        var owners: [String: (String, String)] = [:]
+        let org = try store.org()
+        for b in org.banks { for a in b.accounts { owners[a.id] = (b.id, a.ou) } }
+        self.owners = owners
+        if let bank = options.bank, !org.banks.contains(where: { $0.id == bank }) {
+            throw StoreError(.unknownBank, "unknown bank '\(bank)'")
+        }
+    }
+
+    package func run() throws -> IngestSummary {
+        let started = Date()
+        let files = try IngestInput.files(under: options.paths)
+        totalFiles = files.count
+        let writer = Thread { [self] in writerLoop() }
+        writer.stackSize = 8 << 20
+        writer.start()
+        var progressTimer: Thread?
+        if options.progress {
+            progressTimer = Thread { [self] in progressLoop(started: started) }
+            progressTimer?.start()
+        }
+
+        // Parser threads take files in order from a shared index.
+        let group = DispatchGroup()
+        for _ in 0..<max(1, min(options.jobs, files.count)) {
+            group.enter()
+            let t = Thread { [self] in
+                let scratch = ParseScratch()
+                while true {
+                    cond.lock()
+                    let i = nextFile
+                    nextFile += 1
+                    let stop = self.failure != nil
+                    cond.unlock()
+                    if i >= files.count || stop { break }
+                    ingestFile(id: i, path: files[i], scratch: scratch)
+                }
+                group.leave()
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        group.wait()
+
+        cond.lock()
+        for (_, b) in accumulating where !b.events.isEmpty { queue.append(b) }
+        accumulating.removeAll()
+        inputDone = true
+        cond.broadcast()
+        while !writerDone { cond.wait() }
+        let firstError = self.failure
+        var result = summary
+        cond.unlock()
+        progressTimer?.cancel()
+        if options.progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if let firstError { throw firstError }
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    private var stopped: Bool {
+        cond.lock(); defer { cond.unlock() }
+        return failure != nil
+    }
+
+    // MARK: - Parsing
+
+    private func ingestFile(id: Int, path: String, scratch: ParseScratch) {
+        var quarantine: [Store.QuarantineEntry] = []
+        var digest: [UInt8] = []
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // The digest of a real file comes first, so a file ingested before is skipped
+        // without parsing it. Standard input is hashed as it is read.
+        if path != "-" {
+            guard let d = try? Self.digest(of: path) else {
+                record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot read file", at: now, bytes: [])])
+                return
+            }
+            digest = d
+            if (try? store.fileSeen(digest: d)) == true {
+                cond.lock()
+                summary.files += 1
+                summary.duplicateFiles += 1
+                filesDone += 1
+                cond.unlock()
+                return
+            }
+        }
+        let stdinDigest = path == "-" ? FileDigest() : nil
+        let reader: InputReader
+        do {
+            reader = try InputReader(path: path, onRawBytes: stdinDigest.map { d in { d.update($0) } })
+        } catch {
+            record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot open: \(error)", at: now, bytes: [])])
+            return
+        }
+        cond.lock()
+        pending[id] = 1
+        cond.unlock()
+
+        var format = options.format
+        var parsedBytes: Int64 = 0
+        var records = 0
+        var warnings: [String] = []
+        while let chunk = reader.next() {
+            if format == nil {
+                format = chunk.bytes.withUnsafeBytes { b in
+                    InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
+                }
+                if format == nil {
+                    quarantine.append(.init(file: path, offset: chunk.offset, reason: "unrecognised format (not CloudTrail); use --format to name it",
+                                            at: now, bytes: Array(chunk.bytes.prefix(4096)), size: chunk.bytes.count,
+                                            dedupKey: Self.dedupKey(digest, chunk.offset, "format")))
+                    break
+                }
+            }
+            let out = IngestParser.parse(chunk: chunk, file: path, format: format!, scratch: scratch)
+            parsedBytes += Int64(out.inputBytes)
+            records += out.records
+            warnings += out.warnings
+            for q in out.quarantined {
+                quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
+                                        dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
+            }
+            route(out.events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            if stopped { return }
+        }
+        if let err = reader.error {
+            quarantine.append(.init(file: path, offset: reader.byteCount, reason: err.description, at: now, bytes: [],
+                                    dedupKey: Self.dedupKey(digest, reader.byteCount, "cut")))
+        }
+        if let stdinDigest { digest = stdinDigest.finish() }
+        cond.lock()
+        summary.inputBytes += reader.rawByteCount
+        summary.parsedBytes += parsedBytes
+        summary.records += records
+        summary.warnings += warnings.prefix(20)
+        if reader.error != nil { summary.cutFiles += 1 }
+        cond.unlock()
+        record(file: id, path: path, digest: path == "-" ? nil : digest, quarantine: quarantine, parsing: true)
+    }
+
+    /// Finishes a file: keeps its refusals and releases its "being parsed" count.
+    private func record(file id: Int, path: String, digest: [UInt8]? = nil, quarantine: [Store.QuarantineEntry], parsing: Bool = false) {
+        if !quarantine.isEmpty {
+            do { try store.addToQuarantine(quarantine) } catch { fail(error) }
+        }
+        cond.lock()
+        summary.files += 1
+        summary.quarantined += quarantine.count
+        filesDone += 1
+        if parsing {
+            if let digest { digests[id] = (digest, path) }
+            release(file: id)
+        }
+        cond.unlock()
+    }
+
+    /// Sends each event to its bank's batch, refusing accounts no bank (or another bank
+    /// than `--bank`) owns.
+    private func route(_ events: [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
+                       quarantine: inout [Store.QuarantineEntry]) {
+        var byBank: [String: [Event]] = [:]
+        for (i, var e) in events.enumerated() {
+            guard let owner = owners[e.account] else {
+                let offset = i < offsets.count ? offsets[i] : -1
+                let reason = "account '\(e.account)' belongs to no registered bank"
+                quarantine.append(.init(file: path, offset: offset, reason: reason, account: e.account, at: now, bytes: e.raw,
+                                        dedupKey: Self.dedupKey(digest, offset, reason)))
+                continue
+            }
+            if let only = options.bank, owner.bank != only {
+                let offset = i < offsets.count ? offsets[i] : -1
+                let reason = "account '\(e.account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank"
+                quarantine.append(.init(file: path, offset: offset, reason: reason, bank: owner.bank, account: e.account,
+                                        at: now, bytes: e.raw, dedupKey: Self.dedupKey(digest, offset, reason)))
+                continue
+            }
+            e.bank = owner.bank
+            e.ou = owner.ou
+            byBank[owner.bank, default: []].append(e)
+        }
+        guard !byBank.isEmpty else { return }
+        cond.lock()
+        defer { cond.unlock() }
+        for (bank, list) in byBank {
+            // Mutated in place: copying the batch out and back would copy every event.
+            if accumulating[bank, default: Batch(bank: bank)].files.insert(file).inserted { pending[file, default: 0] += 1 }
+            accumulating[bank]!.events.append(contentsOf: list)
+            if accumulating[bank]!.events.count >= options.batchSize {
+                // Back-pressure: wait while two batches already wait for the writer.
+                while queue.count >= 2 && failure == nil { cond.wait() }
+                if let full = accumulating.removeValue(forKey: bank) { queue.append(full) }
+                cond.broadcast()
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    private func writerLoop() {
+        while true {
+            cond.lock()
+            while queue.isEmpty && !inputDone && failure == nil { cond.wait() }
+            if queue.isEmpty || failure != nil {
+                let done = completed
+                completed = []
+                cond.unlock()
+                if failure == nil { do { try store.recordFiles(done) } catch { fail(error) } }
+                cond.lock()
+                writerDone = true
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let batch = queue.removeFirst()
+            cond.broadcast()
+            cond.unlock()
+
+            do {
+                let r = try store.bank(batch.bank).append(batch.events)
+                cond.lock()
+                summary.stored += r.stored
+                summary.duplicates += r.duplicates
+                for f in batch.files { release(file: f) }
+                let done = completed
+                completed = []
+                cond.unlock()
+                try store.recordFiles(done)
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    /// Called with `cond` held: one piece of a file is committed (or parsed).
+    private func release(file id: Int) {
+        pending[id, default: 1] -= 1
+        if pending[id] == 0 {
+            pending[id] = nil
+            if let d = digests.removeValue(forKey: id) {
+                completed.append((d.digest, "{\"path\":\(JSONString.quote(d.path))}"))
+            }
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        cond.lock()
+        if failure == nil { failure = error }
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    // MARK: - Progress
+
+    private func progressLoop(started: Date) {
+        while !Thread.current.isCancelled {
+            Thread.sleep(forTimeInterval: 0.5)
+            cond.lock()
+            let s = summary, done = filesDone, total = totalFiles
+            cond.unlock()
+            let secs = max(Date().timeIntervalSince(started), 0.001)
+            let line = String(format: "\r\u{1B}[K files %d/%d  records %@  stored %@  %@ rec/s  %.1f MB/s",
+                              done, total, Count.short(s.records), Count.short(s.stored),
+                              Count.short(Int(Double(s.records) / secs)), Double(s.parsedBytes) / secs / 1e6)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func digest(of path: String) throws -> [UInt8] {
+        guard let fh = FileHandle(forReadingAtPath: path) else { throw StoreError(.io, "cannot open '\(path)'") }
+        defer { try? fh.close() }
+        let d = FileDigest()
+        while let chunk = try fh.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { d.update($0) }
+        }
+        return d.finish()
+    }
+
+    static func dedupKey(_ digest: [UInt8], _ offset: Int64, _ reason: String) -> [UInt8] {
+        guard !digest.isEmpty else { return [] }
+        let d = FileDigest()
+        digest.withUnsafeBytes { d.update($0) }
+        withUnsafeBytes(of: offset.littleEndian) { d.update($0) }
+        Array(reason.utf8).withUnsafeBytes { d.update($0) }
+        return Array(d.finish().prefix(16))
+    }
+}
+
+enum Count {
+    static func short(_ n: Int) -> String {
+        if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
+        if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
+        return String(n)
+    }
+}
+
+enum JSONString {
+    static func quote(_ s: String) -> String {
+        var out = ""
+        JSONLine.escape(s, into: &out)
+        return out
+    }
+}

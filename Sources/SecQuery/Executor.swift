@@ -1,0 +1,163 @@
+import Dispatch
+import Foundation
+import SecModel
+import SecStore
+
+/// The answer of a query.
+public struct QueryResult: Sendable {
+    public var columns: [String]
+    public var rows: [[Value]]
+    /// Rows are whole events (every core field, in `Field` order first).
+    public var outputsEvents: Bool
+    public var stats: ExecutionStats
+}
+
+/// What the executor did, for `secq explain --analyze` and benchmarks.
+public struct ExecutionStats: Sendable, Equatable {
+    public var banks = 0
+    /// Blocks the key ranges or postings named.
+    public var blocksConsidered = 0
+    /// Blocks whose time range overlapped the query's.
+    public var blocksInRange = 0
+    /// Blocks whose rows (or dictionaries) were examined.
+    public var blocksRead = 0
+    /// Blocks left out because no dictionary value could match.
+    public var blocksSkippedByDictionary = 0
+    public var rowsScanned = 0
+    public var rowsMatched = 0
+    public var seconds: Double = 0
+
+    mutating func add(_ o: ExecutionStats) {
+        blocksConsidered += o.blocksConsidered; blocksInRange += o.blocksInRange; blocksRead += o.blocksRead
+        blocksSkippedByDictionary += o.blocksSkippedByDictionary; rowsScanned += o.rowsScanned; rowsMatched += o.rowsMatched
+    }
+}
+
+/// Runs plans over the store, a block at a time, banks and block ranges in parallel.
+public struct Executor: Sendable {
+    public let store: Store
+    public init(store: Store) { self.store = store }
+
+    public func run(_ plan: Plan) throws -> QueryResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let q = plan.query
+        let org = try store.org()
+        var units: [Unit] = []
+        var stats = ExecutionStats()
+        stats.banks = plan.banks.count
+        for bankID in plan.banks {
+            let bank = try store.bank(bankID)
+            let bankAccounts = org.banks.first { $0.id == bankID }?.accounts.map(\.id) ?? []
+            let accounts = plan.accounts.map { a in bankAccounts.filter { a.contains($0) } }
+            let keys = try bank.read { snap in try Executor.candidates(plan, accounts: accounts, snap) }
+            stats.blocksConsidered += keys.count
+            // Split a bank's blocks so both cores work on a one-bank query too.
+            let pieces = max(1, min(keys.count / 4, 8))
+            let per = (keys.count + pieces - 1) / max(pieces, 1)
+            var start = 0
+            repeat {
+                let end = min(start + max(per, 1), keys.count)
+                units.append(Unit(bank: bank, keys: Array(keys[start..<end])))
+                start = end
+            } while start < keys.count
+        }
+        let partials = Executor.parallelMap(units) { unit in
+            Result { try ScanWorker(plan: plan, unit: unit).run() }
+        }
+        var outputs: [ScanOutput] = []
+        for p in partials { outputs.append(try p.get()) }
+        for o in outputs { stats.add(o.stats) }
+
+        // Merge the units, then run the rest of the pipeline on rows.
+        var rows: [[Value]]
+        var remaining = q.stages
+        if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
+            var merged = fast
+            for o in outputs.dropFirst() { if let g = o.groups { merged.merge(g) } }
+            _ = fast
+            rows = merged.rows(keys: keys.count, aggregates: aggs)
+            remaining.removeFirst()
+        } else {
+            rows = outputs.flatMap(\.rows)
+            let applied = outputs.first?.stagesApplied ?? 0
+            if case .head(let n)? = q.stages.prefix(applied).last { rows = Array(rows.prefix(n)) }
+            remaining.removeFirst(applied)
+        }
+        if outputs.isEmpty {
+            // No block to read: run the pipeline on no rows (stats of nothing still answers).
+            rows = []
+            remaining = q.stages
+        }
+        rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count)
+        stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
+        stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return QueryResult(columns: q.columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats)
+    }
+
+    /// The blocks a bank may hold matches in, in key order.
+    static func candidates(_ plan: Plan, accounts: [String]?, _ snap: BankSnapshot) throws -> [BlockKey] {
+        let q = plan.query
+        let accountNumbers = accounts.map { $0.compactMap(BlockKey.accountNumber) }
+        if let accountNumbers, accountNumbers.isEmpty { return [] }
+        if plan.lookups.isEmpty {
+            var keys: [BlockKey] = []
+            try snap.blocks(accounts: accountNumbers, from: q.from, to: q.to) { k, _ in keys.append(k); return true }
+            return keys
+        }
+        var result: Set<BlockKey>? = nil
+        for l in plan.lookups {
+            var set = Set<BlockKey>()
+            for v in l.values {
+                if l.field == .eventID {
+                    if case .string(let id) = v, let s = try snap.sequence(ofCloudTrailEventID: id), let k = try snap.blockKey(containing: s) {
+                        set.insert(k)
+                    }
+                } else if let id = try snap.dictionaryID(v) {
+                    set.formUnion(try snap.postings(l.field, id: id))
+                }
+            }
+            result = result.map { $0.intersection(set) } ?? set
+            if result?.isEmpty == true { return [] }
+        }
+        var keys = Array(result ?? [])
+        if let accountNumbers {
+            let allowed = Set(accountNumbers)
+            keys = keys.filter { allowed.contains($0.account) }
+        }
+        if let to = q.to { keys = keys.filter { $0.tMin <= to } }
+        return keys.sorted()
+    }
+
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ f: @Sendable (T) -> R) -> [R] {
+        if items.count <= 1 { return items.map(f) }
+        var out = [R?](repeating: nil, count: items.count)
+        out.withUnsafeMutableBufferPointer { buf in
+            let b = SendableBuffer(buffer: buf)
+            DispatchQueue.concurrentPerform(iterations: items.count) { i in b.buffer[i] = f(items[i]) }
+        }
+        return out.map { $0! }
+    }
+}
+
+/// `@unchecked Sendable`: each `concurrentPerform` iteration writes only its own slot,
+/// and the buffer outlives the call.
+struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+}
+
+/// A bank and a run of its blocks, scanned by one worker.
+struct Unit: @unchecked Sendable {
+    // `BankStore` is Sendable; the keys are values.
+    let bank: BankStore
+    let keys: [BlockKey]
+}
+
+/// What one unit produced.
+struct ScanOutput: Sendable {
+    var rows: [[Value]] = []
+    /// Leading stages already applied to `rows` (streaming ones, per unit).
+    var stagesApplied = 0
+    /// Groups of a leading `stats`, when the fast path ran.
+    var groups: GroupTable?
+    var stats = ExecutionStats()
+}

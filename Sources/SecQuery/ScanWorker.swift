@@ -1,0 +1,228 @@
+import SecModel
+import SecStore
+
+/// A column of one block, decoded, with dictionary codes resolved to values.
+enum Decoded {
+    case null
+    case times([Int64])
+    /// `values[0]` is null; `values[code]` the value of a row's code.
+    case dict(codes: [UInt32], values: [Value])
+    case ints([Int64], nulls: [Bool], asBool: Bool)
+    case doubles([Double], nulls: [Bool])
+
+    @inline(__always)
+    func value(_ row: Int) -> Value {
+        switch self {
+        case .null: return .null
+        case .times(let t): return .time(t[row])
+        case .dict(let codes, let values): return values[Int(codes[row])]
+        case .ints(let v, let nulls, let asBool):
+            if !nulls.isEmpty && nulls[row] { return .null }
+            return asBool ? .bool(v[row] != 0) : .int(v[row])
+        case .doubles(let v, let nulls):
+            if !nulls.isEmpty && nulls[row] { return .null }
+            return .double(v[row])
+        }
+    }
+}
+
+/// The block being scanned, as a source of values for expressions.
+final class BlockContext: ValueSource {
+    let bank: String
+    let account: String
+    let source: Source
+    let firstSeq: UInt64
+    var columns: [Decoded?] = Array(repeating: nil, count: Field.allCases.count)
+    var raws: RawRecords?
+    var row = 0
+
+    init(bank: String, key: BlockKey, header: BlockHeader) {
+        self.bank = bank
+        account = key.accountID
+        source = header.source
+        firstSeq = header.firstSeq
+    }
+
+    func field(_ f: Field) -> Value {
+        switch f {
+        case .bank: return .string(bank)
+        case .account: return .string(account)
+        case .source: return .string(source.rawValue)
+        case .seq: return .int(Int64(firstSeq) + Int64(row))
+        default: return columns[Int(f.columnID)]?.value(row) ?? .null
+        }
+    }
+
+    func raw(_ path: [BoundExpr.RawPathSegment]) -> Value {
+        guard let raws else { return .null }
+        return raws.withRecord(row) { RawJSON.value(in: $0, path: path) }
+    }
+
+    func slot(_ i: Int) -> Value { .null }
+
+    /// Fields whose value is the same for every row of a block.
+    static let blockConstant: Set<Field> = [.bank, .account, .source]
+}
+
+/// Evaluates an expression with one field bound to one value (dictionary evaluation).
+struct OneField: ValueSource {
+    let f: Field
+    let v: Value
+    func field(_ g: Field) -> Value { g == f ? v : .null }
+    func raw(_ path: [BoundExpr.RawPathSegment]) -> Value { .null }
+    func slot(_ i: Int) -> Value { .null }
+}
+
+/// Scans one unit's blocks: filters rows a block at a time, then either aggregates
+/// them (a leading `stats`) or materialises the slots the later stages read.
+struct ScanWorker {
+    let plan: Plan
+    let unit: Unit
+
+    func run() throws -> ScanOutput {
+        let q = plan.query
+        var out = ScanOutput()
+        let fast = FastStats(query: q)
+        if fast != nil { out.groups = GroupTable() }
+        // Streaming stages up to the first head run here, per unit.
+        var prefix: [BoundStage] = []
+        if fast == nil {
+            for s in q.stages {
+                guard s.isStreaming else { break }
+                prefix.append(s)
+                if case .head = s { break }
+            }
+        }
+        out.stagesApplied = prefix.count
+        var limit = Int.max
+        if case .head(let n)? = prefix.last { limit = n }
+        let slotFields = q.slots.compactMap { s -> Field? in if case .field(let f)? = s { f } else { nil } }
+        let slotsReadRaw = q.slots.contains { if case .raw? = $0 { true } else { false } }
+        let filterFields = plan.filter.map(\.fields)
+        let filterRaw = plan.filter.map(\.readsRaw)
+
+        try unit.bank.read { snap in
+            var dictValues: [UInt32: Value] = [:]
+            func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext) throws {
+                guard !BlockContext.blockConstant.contains(f), f != .seq, ctx.columns[Int(f.columnID)] == nil else { return }
+                guard let info = header.column(f) else { ctx.columns[Int(f.columnID)] = .null; return }
+                switch try BlockDecoder.column(info, count: header.count, in: value) {
+                case .absent: ctx.columns[Int(f.columnID)] = .null
+                case .times(let t): ctx.columns[Int(f.columnID)] = .times(t)
+                case .global(let codes, let table):
+                    var values: [Value] = [.null]
+                    values.reserveCapacity(table.count + 1)
+                    for id in table {
+                        if let v = dictValues[id] { values.append(v); continue }
+                        let v = try snap.dictionaryValue(id)
+                        dictValues[id] = v
+                        values.append(v)
+                    }
+                    ctx.columns[Int(f.columnID)] = .dict(codes: codes, values: values)
+                case .local(let codes, let table):
+                    ctx.columns[Int(f.columnID)] = .dict(codes: codes, values: [.null] + table.map(Value.string))
+                case .ints(let v, let nulls): ctx.columns[Int(f.columnID)] = .ints(v, nulls: nulls, asBool: f.kind == .bool)
+                case .doubles(let v, let nulls): ctx.columns[Int(f.columnID)] = .doubles(v, nulls: nulls)
+                }
+            }
+
+            blockLoop: for key in unit.keys {
+                if out.rows.count >= limit { break }
+                let done: Bool = try snap.block(key) { value -> Bool in
+                    let header = try BlockHeader(decoding: value)
+                    if let from = q.from, header.tMax < from { return false }
+                    if let to = q.to, header.tMin > to { return false }
+                    out.stats.blocksInRange += 1
+                    let ctx = BlockContext(bank: unit.bank.id, key: key, header: header)
+                    var sel = [Int32](unsafeUninitializedCapacity: header.count) { b, n in
+                        for i in 0..<header.count { b[i] = Int32(i) }
+                        n = header.count
+                    }
+                    // Rows outside the time range, when the block straddles its edge.
+                    if (q.from.map { header.tMin < $0 } ?? false) || (q.to.map { header.tMax > $0 } ?? false) {
+                        try decode(.time, header, value, ctx)
+                        if case .times(let t)? = ctx.columns[Int(Field.time.columnID)] {
+                            let lo = q.from ?? .min, hi = q.to ?? .max
+                            sel = sel.filter { t[Int($0)] >= lo && t[Int($0)] <= hi }
+                        }
+                    }
+                    var readRows = false
+                    for (ci, c) in plan.filter.enumerated() where !sel.isEmpty {
+                        let fields = filterFields[ci]
+                        if !filterRaw[ci] && fields.isSubset(of: BlockContext.blockConstant) {
+                            if !Eval.truth(Eval.evaluate(c, ctx)) { sel = [] }
+                            continue
+                        }
+                        if !filterRaw[ci], fields.count == 1, let f = fields.first, let info = header.column(f),
+                           info.encoding == .globalDict || info.encoding == .localDict {
+                            // Evaluate once per distinct value of the block, then by code.
+                            var tableValues: [Value]
+                            if info.encoding == .globalDict {
+                                let table = try BlockDecoder.globalTable(info, in: value)
+                                tableValues = [.null]
+                                for id in table {
+                                    if let v = dictValues[id] { tableValues.append(v); continue }
+                                    let v = try snap.dictionaryValue(id)
+                                    dictValues[id] = v
+                                    tableValues.append(v)
+                                }
+                            } else {
+                                try decode(f, header, value, ctx)
+                                guard case .dict(_, let vs)? = ctx.columns[Int(f.columnID)] else { continue }
+                                tableValues = vs
+                            }
+                            let mask = tableValues.map { Eval.truth(Eval.evaluate(c, OneField(f: f, v: $0))) }
+                            if !mask.contains(true) {
+                                sel = []
+                                out.stats.blocksSkippedByDictionary += readRows ? 0 : 1
+                                continue
+                            }
+                            if !mask.contains(false) { continue }
+                            try decode(f, header, value, ctx)
+                            guard case .dict(let codes, _)? = ctx.columns[Int(f.columnID)] else { continue }
+                            readRows = true
+                            sel = sel.filter { mask[Int(codes[Int($0)])] }
+                            continue
+                        }
+                        for f in fields { try decode(f, header, value, ctx) }
+                        if filterRaw[ci], ctx.raws == nil { ctx.raws = try snap.raw(key) }
+                        readRows = true
+                        sel = sel.filter { ctx.row = Int($0); return Eval.truth(Eval.evaluate(c, ctx)) }
+                    }
+                    out.stats.blocksRead += 1
+                    out.stats.rowsScanned += header.count
+                    if sel.isEmpty { return false }
+                    out.stats.rowsMatched += sel.count
+
+                    if let fast {
+                        for f in fast.fields { try decode(f, header, value, ctx) }
+                        fast.aggregate(ctx, rows: sel, into: &out.groups!)
+                        return false
+                    }
+                    for f in slotFields { try decode(f, header, value, ctx) }
+                    if slotsReadRaw, ctx.raws == nil { ctx.raws = try snap.raw(key) }
+                    for r in sel {
+                        ctx.row = Int(r)
+                        var row = [Value](repeating: .null, count: q.slots.count)
+                        for (i, s) in q.slots.enumerated() {
+                            switch s {
+                            case .field(let f)?: row[i] = ctx.field(f)
+                            case .raw(let p, _)?: row[i] = ctx.raw(p)
+                            case nil: break
+                            }
+                        }
+                        if prefix.isEmpty {
+                            out.rows.append(row)
+                        } else if let kept = RowPipeline.streamOne(prefix, row: row) {
+                            out.rows.append(kept)
+                        }
+                        if out.rows.count >= limit { return true }
+                    }
+                    return false
+                } ?? false
+                if done { break blockLoop }
+            }
+        }
+        return out
+    }
+}
