@@ -122,7 +122,7 @@ public enum IngestInput {
         var out = [UInt8](repeating: 0, count: 1 << 20)
         var len = 0
         while true {
-            if out.count - len < 64 << 10 { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            if out.count - len < 64 << 10 { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
             let n = out.withUnsafeMutableBytes { stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[len...])) }
             if n == 0 { break }
             len += n

@@ -111,7 +111,7 @@ public final class InputReader {
         while len < target && !eof {
             if len == buf.count {
                 let grow = min(max(buf.count, 64 << 10), target - buf.count)
-                buf.append(contentsOf: repeatElement(0, count: grow))
+                buf.append(contentsOf: [UInt8](repeating: 0, count: grow))
             }
             let end = min(buf.count, target)
             let n = buf.withUnsafeMutableBytes { stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[len ..< end])) }

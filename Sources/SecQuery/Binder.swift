@@ -226,6 +226,8 @@ public struct Binder {
 
     /// Binds an expression over rows, allocating event-row slots for fields it names.
     func bindRowExpr(_ e: Expr, _ scope: inout Scope) throws(QueryError) -> BoundExpr {
+        // A column a stage named after its expression: `sort count() desc`.
+        if case .call = e, let i = scope.byName[e.description] { return .slot(i, e.description) }
         var s = scope
         defer { scope = s }
         return try bindExpr(e) { path throws(QueryError) -> (BoundExpr, Field.Kind?) in

@@ -1,0 +1,169 @@
+import Foundation
+import SecModel
+import SecQuery
+import SecStore
+import Testing
+
+/// Query answers against a naive evaluation of the same records read with Foundation.
+@Suite struct QueryOracleTests {
+    let data = GeneratedData.shared
+    let ingested = IngestedStore.shared
+
+    func query(_ text: String) throws -> QueryResult {
+        let engine = QueryEngine(store: ingested.store)
+        return try engine.run(try engine.prepare(text, now: Timestamp.parse("2026-11-08T00:00:00Z")!))
+    }
+
+    /// Rows of `key..., count` as a dictionary.
+    func counts(_ r: QueryResult) -> [[String]: Int64] {
+        var out: [[String]: Int64] = [:]
+        for row in r.rows {
+            guard case .int(let n) = row.last! else { continue }
+            out[row.dropLast().map(\.text)] = n
+        }
+        return out
+    }
+
+    @Test func everyRecordIsStoredOnceInItsBank() throws {
+        #expect(ingested.summary.stored == data.records.count)
+        #expect(ingested.summary.quarantined == 0)
+        let perBank = data.summary["per_bank"] as! [String: Int]
+        let got = counts(try query("events | stats count() by bank"))
+        #expect(got == Dictionary(uniqueKeysWithValues: perBank.map { ([$0.key], Int64($0.value)) }))
+    }
+
+    @Test func failedConsoleLoginsByPrincipalAndAddress() throws {
+        var expected: [[String]: Int64] = [:]
+        for r in data.records where r.action == "ConsoleLogin" && r.outcome == "failure" {
+            expected[[r.principal ?? "", r.srcIP ?? ""], default: 0] += 1
+        }
+        #expect(!expected.isEmpty)
+        let got = counts(try query(#"events | where action == "ConsoleLogin" and outcome == "failure" | stats count() by principal, src_ip"#))
+        #expect(got == expected)
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 6, 7])
+    func timeRangesAcrossBlockBoundaries(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed))
+        let times = data.records.map(\.time)
+        let lo = times.min()!, hi = times.max()!
+        var a = lo + Int64(rng.next() % UInt64(hi - lo)), b = lo + Int64(rng.next() % UInt64(hi - lo))
+        if a > b { swap(&a, &b) }
+        a = a / 1000 * 1000; b = b / 1000 * 1000
+        var expected: [[String]: Int64] = [:]
+        for r in data.records where r.time >= a && r.time <= b { expected[[r.account], default: 0] += 1 }
+        let q = "events | between \(Timestamp.rfc3339(millis: a)) and \(Timestamp.rfc3339(millis: b)) | stats count() by account"
+        #expect(counts(try query(q)) == expected, "\(q)")
+        // The same range written as time predicates, with a row-level filter on top.
+        var expected2: [[String]: Int64] = [:]
+        for r in data.records where r.time > a && r.time < b && r.region == "us-east-1" { expected2[[r.bank], default: 0] += 1 }
+        let q2 = #"events | where time > "\#(Timestamp.rfc3339(millis: a))" and time < "\#(Timestamp.rfc3339(millis: b))" and region == "us-east-1" | stats count() by bank"#
+        #expect(counts(try query(q2)) == expected2, "\(q2)")
+    }
+
+    @Test func needleOnAPrincipalUsesPostingsAndCountsRight() throws {
+        var byPrincipal: [String: Int] = [:]
+        for r in data.records { if let p = r.principal { byPrincipal[p, default: 0] += 1 } }
+        // A rare principal and a busy one.
+        let sorted = byPrincipal.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        for (p, n) in [sorted.first!, sorted[sorted.count / 2], sorted.last!] {
+            let engine = QueryEngine(store: ingested.store)
+            let prepared = try engine.prepare("events | where principal == \"\(p)\" | stats count()", now: 0)
+            #expect(prepared.plan.lookups.map(\.field) == [.principal])
+            let r = try engine.run(prepared)
+            #expect(r.rows.first?.first == .int(Int64(n)), "\(p)")
+            let total = try ingested.store.org().banks.reduce(0) { n, b in n + Int(try ingested.store.bank(b.id).read { try $0.state().blocks }) }
+            if n < 20 { #expect(r.stats.blocksConsidered < total, "postings narrowed the blocks") }
+        }
+    }
+
+    @Test func eventIDLookUpReturnsTheVerbatimRecord() throws {
+        let pick = data.records[data.records.count / 3]
+        let r = try query("events | where event_id == \"\(pick.eventID)\" | fields event_id, action, principal, raw.eventTime")
+        #expect(r.rows.count == 1)
+        #expect(r.rows.first?.map(\.text) == [pick.eventID, pick.action, pick.principal ?? "", pick.json["eventTime"] as! String])
+    }
+
+    @Test func ipv6AddressesAndPrefixes() throws {
+        let v6 = data.records.compactMap { r -> String? in r.srcIP.flatMap { $0.contains(":") ? $0 : nil } }
+        #expect(!v6.isEmpty, "the generator writes IPv6 sources")
+        let one = v6[v6.count / 2]
+        let exact = data.records.filter { $0.srcIP == one }.count
+        #expect(counts(try query("events | where src_ip == \"\(one)\" | stats count() by src_ip")) == [[one]: Int64(exact)])
+        // A /32 prefix, checked against the first two groups of the raw text (expanded).
+        let groups = expand(one).split(separator: ":").prefix(2).joined(separator: ":")
+        let inPrefix = data.records.filter { $0.srcIP.map { expand($0).hasPrefix(groups + ":") } ?? false }.count
+        let cidr = groups + "::/32"
+        let r = try query("events | where src_ip in cidr(\"\(cidr)\") | stats count()")
+        #expect(r.rows.first?.first == .int(Int64(inPrefix)))
+        // IPv4 prefixes never match IPv6 sources, and the other way round.
+        let v4in6 = try query("events | where src_ip in cidr(\"0.0.0.0/0\") and src_ip in cidr(\"\(cidr)\") | stats count()")
+        #expect(v4in6.rows.first?.first == .int(0))
+    }
+
+    /// `2001:db8::1` as eight 4-digit groups.
+    func expand(_ s: String) -> String {
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, s, &v6) == 1 else { return s }
+        return withUnsafeBytes(of: &v6) { b in stride(from: 0, to: 16, by: 2).map { String(format: "%02x%02x", b[$0], b[$0 + 1]) }.joined(separator: ":") }
+    }
+
+    @Test func rawPathsReadTheOriginalRecord() throws {
+        var expected: [[String]: Int64] = [:]
+        for r in data.records {
+            if let bucket = r.raw(["requestParameters", "bucketName"]) as? String, r.action == "GetObject" {
+                expected[[bucket], default: 0] += 1
+            }
+        }
+        #expect(!expected.isEmpty)
+        let got = counts(try query(#"events | where action == "GetObject" | stats count() by raw.requestParameters.bucketName"#))
+        #expect(got == expected)
+        let bucket = expected.keys.sorted { $0[0] < $1[0] }.first![0]
+        let filtered = try query("events | where raw.requestParameters.bucketName == \"\(bucket)\" and action == \"GetObject\" | stats count()")
+        #expect(filtered.rows.first?.first == .int(expected[[bucket]]!))
+    }
+
+    @Test func emptyResults() throws {
+        #expect(try query(#"events | where principal == "arn:aws:iam::000000000000:user/nobody""#).rows.isEmpty)
+        #expect(try query(#"events | where principal == "arn:aws:iam::000000000000:user/nobody" | stats count()"#).rows.map { $0.map(\.text) } == [["0"]])
+        #expect(try query("events | between 2020-01-01 and 2020-01-02 | stats count() by bank").rows.isEmpty)
+        #expect(try query(#"events | where event_id == "00000000-0000-4000-8000-000000000000""#).rows.isEmpty)
+    }
+
+    @Test func distinctCountsAndTopN() throws {
+        var ips: [String: Set<String>] = [:]
+        var actions: [String: Int64] = [:]
+        for r in data.records {
+            if let ip = r.srcIP { ips[r.account, default: []].insert(ip) }
+            actions[r.action, default: 0] += 1
+        }
+        let dc = counts(try query("events | stats dc(src_ip) by account"))
+        #expect(dc == Dictionary(uniqueKeysWithValues: ips.map { ([$0.key], Int64($0.value.count)) }))
+        let top = try query("events | stats count() as n by action | sort n desc, action | head 5")
+        let expectedTop = actions.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(5)
+        #expect(top.rows.map { $0.map(\.text) } == expectedTop.map { [$0.key, String($0.value)] })
+    }
+
+    @Test func fieldsSortAndHead() throws {
+        let logins = data.records.filter { $0.action == "ConsoleLogin" }.sorted { ($0.time, $0.eventID) < ($1.time, $1.eventID) }
+        let r = try query(#"events | where action == "ConsoleLogin" | fields time, event_id | sort time, event_id | head 7"#)
+        #expect(r.columns == ["time", "event_id"])
+        #expect(r.rows.map { $0[1].text } == logins.prefix(7).map(\.eventID))
+        // Text operators ignore case; startswith on a dictionary column.
+        let n = data.records.filter { ($0.principal ?? "").lowercased().contains(":user/") }.count
+        #expect(try query(#"events | where principal contains ":USER/" | stats count()"#).rows.first?.first == .int(Int64(n)))
+    }
+}
+
+/// A small deterministic random number generator for test inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E3779B97F4A7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
