@@ -275,3 +275,41 @@ import Testing
         #expect(out.quarantined.count == 1)
     }
 }
+
+@Suite struct TopLevelRecoveryTests {
+    @Test func strayClosersInACompactDocumentDoNotHalfReadARecord() {
+        var records = (0 ..< 6).map { Fixtures.record($0) }
+        records[1] = records[1].replacingOccurrences(of: #""readOnly":true"#, with: #""readOnly":true}]}"#)
+        let out = parse(Fixtures.recordsDocument(records))
+        #expect(out.events.map(\.eventID) == [0, 2, 3, 4, 5].map(Fixtures.eventID))
+        #expect(out.quarantined.map { String(decoding: $0.bytes, as: UTF8.self) } == [records[1]])
+        #expect(out.quarantined.first?.reason.hasSuffix("of record: unbalanced ']'") == true)
+    }
+
+    @Test func junkBeforeARecordOnAnNDJSONLine() {
+        let text = Fixtures.record(0) + "\nxx," + Fixtures.record(1) + "\n" + Fixtures.record(2) + "\n" + Fixtures.record(3)
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 1, 2, 3].map(Fixtures.eventID))
+        #expect(out.quarantined.map { String(decoding: $0.bytes, as: UTF8.self) } == ["xx"]) // the separating comma is not part of the piece
+        #expect(out.quarantined.first?.line == 2)
+    }
+
+    @Test func brokenRecordsDocumentsOnePerLine() {
+        var a = (0 ..< 3).map { Fixtures.record($0) }
+        a[1] = String(a[1].dropLast(30))
+        let b = (3 ..< 6).map { Fixtures.record($0) }
+        let text = Fixtures.recordsDocument(a) + "\n" + Fixtures.recordsDocument(b) + "\n"
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 2, 3, 4, 5].map(Fixtures.eventID))
+        #expect(out.quarantined.count == 1)
+    }
+
+    @Test func truncatedLineInNDJSONOfDocuments() {
+        let first = Fixtures.recordsDocument((0 ..< 3).map { Fixtures.record($0) })
+        let cut = String(first.prefix(first.utf8.count - 200))
+        let text = cut + "\n" + Fixtures.recordsDocument((3 ..< 5).map { Fixtures.record($0) }) + "\n"
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 1, 3, 4].map(Fixtures.eventID))
+        #expect(out.quarantined.count == 1)
+    }
+}
