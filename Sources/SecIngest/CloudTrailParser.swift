@@ -103,6 +103,7 @@ struct DocumentWalker {
     /// Keys that open records in this input, for resynchronising.
     var signatures: [[UInt8]] = [Array("eventVersion".utf8)]
     var lastSignature: [UInt8] = Array("eventVersion".utf8)
+    private var nestedDocuments = 0
     private var lineCursor = 0
     private var lineAtCursor: Int
 
@@ -459,8 +460,18 @@ struct DocumentWalker {
         }
         learnSignature()
         if !emit(s, e) {
-            // A Records document inside an array: walk it.
+            // A Records document inside an array: walk it, a few levels at most (each
+            // level rescans its subtree).
+            guard nestedDocuments < 4 else {
+                out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),
+                                                         reason: "not a CloudTrail record (Records documents nested too deep)",
+                                                         slice: UnsafeRawBufferPointer(rebasing: buf[s ..< e])))
+                out.records += 1
+                return
+            }
+            nestedDocuments += 1
             _ = recordsDocument(s)
+            nestedDocuments -= 1
         }
     }
 }

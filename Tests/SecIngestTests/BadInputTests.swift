@@ -313,3 +313,13 @@ import Testing
         #expect(out.quarantined.count == 1)
     }
 }
+
+@Test func nestedRecordsDocumentsAreBounded() {
+    var doc = Fixtures.recordsDocument([Fixtures.record(0)])
+    for _ in 0 ..< 3 { doc = #"{"Records":["# + doc + "]}" }
+    #expect(parse(doc).events.count == 1)
+    for _ in 0 ..< 5 { doc = #"{"Records":["# + doc + "]}" }
+    let out = parse(doc)
+    #expect(out.events.isEmpty)
+    #expect(out.quarantined.map(\.reason) == ["not a CloudTrail record (Records documents nested too deep)"])
+}
