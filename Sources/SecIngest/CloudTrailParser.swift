@@ -5,17 +5,6 @@ import Darwin
 #endif
 import SecModel
 
-/// Reusable buffers and caches for parsing (the JSON tape, the string interner, the
-/// address cache), so a worker parsing many chunks allocates them once and repeated
-/// strings are shared across chunks.
-///
-/// Not `Sendable`: use one per task or thread, never from two at once.
-public final class ParseScratch {
-    let cloudTrail = CloudTrailNormaliser()
-
-    public init() {}
-}
-
 /// Parses CloudTrail logs into events.
 ///
 /// ## Inputs accepted

@@ -142,7 +142,7 @@ import Testing
         #expect(out.events.count == 3 && out.events[1].raw.count == line.utf8.count)
     }
 
-    @Test func lineOverTheCapIsQuarantined() {
+    @Test func lineOverTheCapIsQuarantined() throws {
         let cap = 1 << 20
         let long = String(repeating: "y", count: 3 * cap)
         let line = Fixtures.record(5).replacingOccurrences(of: #""readOnly":true"#, with: #""pad":""# + long + "\"")
@@ -157,13 +157,13 @@ import Testing
         }
         #expect(out.events.map(\.eventID) == [4, 6].map(Fixtures.eventID))
         #expect(out.quarantined.count == 1)
-        let q = try? #require(out.quarantined.first)
-        #expect(q?.reason == "line longer than 1048576 bytes")
-        #expect(q?.line == 2)
-        #expect(q?.offset == Int64(Fixtures.record(4).utf8.count + 1))
-        #expect(q?.length == line.utf8.count)
-        #expect(q?.bytes.count == QuarantinedRecord.maxBytes && q?.isTruncated == true)
-        #expect(q?.bytes == Array(Fixtures.bytes(line).prefix(QuarantinedRecord.maxBytes)))
+        let q = try #require(out.quarantined.first)
+        #expect(q.reason == "line longer than 1048576 bytes")
+        #expect(q.line == 2)
+        #expect(q.offset == Int64(Fixtures.record(4).utf8.count + 1))
+        #expect(q.length == line.utf8.count)
+        #expect(q.bytes.count == QuarantinedRecord.maxBytes && q.isTruncated)
+        #expect(q.bytes == Array(Fixtures.bytes(line).prefix(QuarantinedRecord.maxBytes)))
         #expect(maxChunk <= cap + 1)
         #expect(out.records == 3)
     }
