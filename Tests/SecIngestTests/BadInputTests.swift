@@ -168,6 +168,17 @@ import Testing
         #expect(out.records == 3)
     }
 
+    @Test func defaultCapIsSixteenMebibytes() {
+        let over = [UInt8](repeating: UInt8(ascii: "q"), count: (16 << 20) + 10)
+        let input = Fixtures.bytes(Fixtures.record(1) + "\n") + over + Fixtures.bytes("\n" + Fixtures.record(2) + "\n")
+        let reader = InputReader(source: BytesSource(input, maxRead: 4 << 20), name: "default.jsonl")
+        var out = ParseOutput()
+        while let chunk = reader.next() { out.append(CloudTrailParser.parse(chunk: chunk, file: "default.jsonl")) }
+        #expect(out.events.map(\.eventID) == [1, 2].map(Fixtures.eventID))
+        #expect(out.quarantined.map(\.reason) == ["line longer than 16777216 bytes"])
+        #expect(out.quarantined.first?.length == over.count)
+    }
+
     @Test func lineOverTheCapAtTheEndWithoutNewline() {
         let input = Fixtures.bytes(Fixtures.record(1) + "\n" + String(repeating: "z", count: 5000))
         let reader = InputReader(source: BytesSource(input), name: "t", chunkSize: 1024, maxLineLength: 2000)

@@ -168,6 +168,8 @@ import Testing
         #expect(InputFormat.detect(prefix: gzip(doc), path: "x.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.record(1) + "\n"), path: "-") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.eventBridge), path: "-") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes("[\n  {\n    \"awsRegion\": \"us-east-1\",\n    \"eventName\": \"X\""), path: "a.json") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes(#"{"foo": 1}"#), path: "a.json") == nil)
         #expect(InputFormat.detect(prefix: Array("2 123 eni-1 10.0.0.1 10.0.0.2 443 80 6 1 40 1 2 ACCEPT OK\n".utf8), path: "f.log") == nil)
         #expect(InputFormat.detect(prefix: [], path: "bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/f.json.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: [], path: "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2024/04/01/f.json.gz") == .cloudtrail)
