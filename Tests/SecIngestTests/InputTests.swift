@@ -124,6 +124,8 @@ import Testing
         let hidden = dir.appendingPathComponent("b/.hidden.json").path
         #expect(try IngestInput.files(under: [hidden, dir.path + "/a.json", hidden]) == [hidden, dir.path + "/a.json"])
         #expect(throws: InputError.self) { try IngestInput.files(under: [dir.path + "/missing"]) }
+        #expect(throws: InputError.self) { try IngestInput.read(path: dir.path) }
+        #expect(throws: InputError.self) { try IngestInput.read(path: dir.path + "/missing") }
         do {
             _ = try IngestInput.files(under: [dir.path + "/missing"])
         } catch let e as InputError {
