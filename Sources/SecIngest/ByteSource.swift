@@ -80,6 +80,12 @@ final class OpenFile {
             let code: InputError.Code = e == ENOENT ? .notFound : .unreadable
             throw InputError(code, path: path, message: String(cString: strerror(e)).lowercased(), errno: e)
         }
+        // fstat(2): a directory opens fine for reading but every read fails (EISDIR).
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw InputError(.notAFile, path: path, message: "is a directory")
+        }
         self.fd = fd
         self.path = path
     }

@@ -5,17 +5,6 @@ import Darwin
 #endif
 import SecModel
 
-/// Reusable buffers and caches for parsing (the JSON tape, the string interner, the
-/// address cache), so a worker parsing many chunks allocates them once and repeated
-/// strings are shared across chunks.
-///
-/// Not `Sendable`: use one per task or thread, never from two at once.
-public final class ParseScratch {
-    let cloudTrail = CloudTrailNormaliser()
-
-    public init() {}
-}
-
 /// Parses CloudTrail logs into events.
 ///
 /// ## Inputs accepted
@@ -103,6 +92,7 @@ struct DocumentWalker {
     /// Keys that open records in this input, for resynchronising.
     var signatures: [[UInt8]] = [Array("eventVersion".utf8)]
     var lastSignature: [UInt8] = Array("eventVersion".utf8)
+    private var nestedDocuments = 0
     private var lineCursor = 0
     private var lineAtCursor: Int
 
@@ -257,7 +247,7 @@ struct DocumentWalker {
         let top = resyncTop(from)
         if let q = resyncArray(from), q < top {
             quarantine(s, q, reason: reason)
-            return elements(q)
+            return elements(q, resumed: true)
         }
         quarantine(s, top, reason: reason)
         return top
@@ -339,13 +329,30 @@ struct DocumentWalker {
     private mutating func array(_ s: Int) -> Int {
         let i = skipSpace(s + 1)
         if i < n && p[i] == 0x5D { return i + 1 }
-        return elements(i)
+        return elements(i, resumed: false)
     }
 
     /// The elements of an array of records from `start` (an element's first byte) to the
-    /// array's end. Returns the offset after its `]`, or `n`.
-    private mutating func elements(_ start: Int) -> Int {
+    /// array's end. Returns the offset after its `]`, or where parsing goes on.
+    ///
+    /// `resumed`: parsing resumed here inside an array whose start was lost (after a
+    /// top-level error). The array may then be one that never ends (a broken line of
+    /// NDJSON), so a top-level line start is as good a place to resume as a record start,
+    /// and a good record followed by a new line that opens an object ends the array.
+    private mutating func elements(_ start: Int, resumed: Bool) -> Int {
         var i = start
+        /// Quarantines from `r` to where parsing resumes; returns where, and whether
+        /// that is still inside this array.
+        func skipBad(_ r: Int, from: Int, reason: String) -> (Int, inArray: Bool) {
+            let q = resyncArray(from)
+            if resumed {
+                let t = resyncTop(from)
+                if q == nil || t < q! { quarantine(r, t, reason: reason); return (t, false) }
+            }
+            guard let q else { quarantine(r, n, reason: reason); return (n, false) }
+            quarantine(r, q, reason: reason)
+            return (q, true)
+        }
         while true {
             i = skipSpace(i)
             guard i < n else {
@@ -355,9 +362,8 @@ struct DocumentWalker {
             let r = i
             let e = norm.scanner.scan(UnsafeRawBufferPointer(rebasing: buf[r...]))
             if e < 0 {
-                let reason = invalid(norm.scanner.failureOffset, norm.scanner.failureMessage)
-                guard let q = resyncArray(r + 1) else { quarantine(r, n, reason: reason); return n }
-                quarantine(r, q, reason: reason)
+                let (q, inArray) = skipBad(r, from: r + 1, reason: invalid(norm.scanner.failureOffset, norm.scanner.failureMessage))
+                if !inArray { return q }
                 i = q
                 continue
             }
@@ -365,21 +371,23 @@ struct DocumentWalker {
             // record closed too early (a stray '}'): refuse it with what follows.
             let j = skipSpace(r + e)
             var errorAt: Int? = nil
+            var message: StaticString = "expected ',' or ']'"
             if j < n && p[j] == 0x2C {
                 let k = skipSpace(j + 1)
                 if k < n && p[k] == 0x22, let m = stringEnd(k).map(skipSpace), m < n, p[m] == 0x3A { errorAt = m }
-            } else if j < n && p[j] != 0x5D {
+            } else if j < n && p[j] == 0x5D {
+                if closesInsideRecord(j) { errorAt = j; message = "unbalanced ']'" }
+            } else if j < n {
+                if resumed && p[j] == 0x7B && j > 0 && p[j - 1] == 0x0A {
+                    record(r, r + e)
+                    out.warnings.append("\(file): JSON array not terminated (a new line starts at byte \(baseOffset + Int64(j)))")
+                    return j
+                }
                 errorAt = j
-            }
-            var message: StaticString = "expected ',' or ']'"
-            if j < n && p[j] == 0x5D && closesInsideRecord(j) {
-                errorAt = j
-                message = "unbalanced ']'"
             }
             if let bad = errorAt {
-                let reason = invalid(bad - r, message)
-                guard let q = resyncArray(bad) else { quarantine(r, n, reason: reason); return n }
-                quarantine(r, q, reason: reason)
+                let (q, inArray) = skipBad(r, from: bad, reason: invalid(bad - r, message))
+                if !inArray { return q }
                 i = q
                 continue
             }
@@ -406,10 +414,12 @@ struct DocumentWalker {
         "serviceEventDetails", "sessionCredentialFromConsole",
     ]
 
-    /// Whether the `]` at `j` is followed by `, "<record key>":`, so it ended the array
-    /// inside a record (which then closed too early) rather than after the last one.
+    /// Whether the `]` at `j` is followed (after any more closing brackets) by
+    /// `, "<record key>":`, so it ended the array inside a record (which then closed too
+    /// early) rather than after the last one.
     private func closesInsideRecord(_ j: Int) -> Bool {
-        let k = skipSpace(j + 1)
+        var k = j + 1
+        while k < n && (p[k] == 0x7D || p[k] == 0x5D || JSONScanner.isSpace(p[k])) { k += 1 }
         guard k < n, p[k] == 0x2C else { return false }
         let q = skipSpace(k + 1)
         guard q < n, p[q] == 0x22, let e = stringEnd(q), e - q <= 40 else { return false }
@@ -440,8 +450,18 @@ struct DocumentWalker {
         }
         learnSignature()
         if !emit(s, e) {
-            // A Records document inside an array: walk it.
+            // A Records document inside an array: walk it, a few levels at most (each
+            // level rescans its subtree).
+            guard nestedDocuments < 4 else {
+                out.quarantined.append(QuarantinedRecord(file: file, offset: baseOffset + Int64(s), line: line(at: s),
+                                                         reason: "not a CloudTrail record (Records documents nested too deep)",
+                                                         slice: UnsafeRawBufferPointer(rebasing: buf[s ..< e])))
+                out.records += 1
+                return
+            }
+            nestedDocuments += 1
             _ = recordsDocument(s)
+            nestedDocuments -= 1
         }
     }
 }

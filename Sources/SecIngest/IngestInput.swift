@@ -127,7 +127,8 @@ public enum IngestInput {
             if n == 0 { break }
             len += n
         }
-        out.removeSubrange(len...)
+        // Doubling leaves up to half the buffer unused: copy out when that is much.
+        if out.count - len > max(len / 4, 1 << 20) { out = Array(out[..<len]) } else { out.removeSubrange(len...) }
         return FileBytes(path: name, bytes: out, rawByteCount: stream.rawByteCount, isCompressed: stream.isCompressed,
                          error: stream.error, warnings: stream.warnings)
     }

@@ -23,8 +23,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// in "via CloudTrail".
     ///
     /// - Parameters:
-    ///   - prefix: the first bytes of the input (64 KiB is plenty), decompressed or not:
-    ///     a gzip prefix is inflated here.
+    ///   - prefix: the first bytes of the input, decompressed or not (a gzip prefix is
+    ///     inflated here); only the first 64 KiB of content are looked at, so a whole
+    ///     chunk can be passed.
     ///   - path: the input's path (`-` for standard input).
     /// - Returns: nil when neither says what the input is.
     public static func detect(prefix: UnsafeRawBufferPointer, path: String) -> InputFormat? {
@@ -88,7 +89,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
 
     /// Inflates at most `limit` bytes of a gzip prefix (a cut stream is fine here).
     private static func inflatePrefix(_ prefix: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
-        let stream = DecodingStream(source: BytesSource(Array(prefix)), name: "prefix")
+        let stream = DecodingStream(source: BytesSource(Array(prefix.prefix(2 * limit))), name: "prefix")
         var out = [UInt8](repeating: 0, count: limit)
         var len = 0
         while len < limit {
@@ -97,40 +98,6 @@ public enum InputFormat: String, Sendable, CaseIterable {
             len += n
         }
         out.removeSubrange(len...)
-        return out
-    }
-}
-
-/// The one entry point for parsing any supported format.
-public enum IngestParser {
-    /// Parses a piece of input of a known format.
-    ///
-    /// - Parameters:
-    ///   - offset, line: where `bytes` starts in the decompressed input (for quarantine
-    ///     entries), 0 and 1 for a whole input.
-    ///   - scratch: reusable buffers for this thread; fresh ones when nil.
-    public static func parse(bytes: UnsafeRawBufferPointer, file: String, format: InputFormat,
-                             offset: Int64 = 0, line: Int = 1, scratch: ParseScratch? = nil) -> ParseOutput {
-        switch format {
-        case .cloudtrail:
-            return CloudTrailParser.parse(bytes: bytes, file: file, offset: offset, line: line, scratch: scratch)
-        case .cloudtrailDigest:
-            var out = ParseOutput()
-            out.inputBytes = bytes.count
-            out.warnings.append("\(file): CloudTrail digest file, not events; skipped")
-            return out
-        }
-    }
-
-    /// Parses one chunk from an ``InputReader``; its quarantined lines come first.
-    public static func parse(chunk: InputChunk, file: String, format: InputFormat,
-                             scratch: ParseScratch? = nil) -> ParseOutput {
-        var out = ParseOutput()
-        out.quarantined = chunk.quarantined
-        out.records = chunk.quarantined.count
-        out.append(chunk.bytes.withUnsafeBytes {
-            parse(bytes: $0, file: file, format: format, offset: chunk.offset, line: chunk.line, scratch: scratch)
-        })
         return out
     }
 }

@@ -149,7 +149,11 @@ public final class InputReader {
             }
             if firstLineIsOverCap() { skipLongLine(); continue }
             let lastNL = buf.withUnsafeBytes { Bytes.lastIndex(of: 0x0A, in: $0, to: len) }
-            if let k = lastNL { return take(k + 1) }
+            if let k = lastNL {
+                // A chunk longer than the cap may hold a line over it: end the chunk before.
+                if k + 1 > maxLineLength, let long = firstLineOverCap(before: k + 1), long > 0 { return take(long) }
+                return take(k + 1)
+            }
             if eof { return take(len) }
             // One line fills the buffer but is under the cap: grow and read on.
             fill(to: min(max(buf.count * 2, chunkSize), maxLineLength + 1))
@@ -160,6 +164,19 @@ public final class InputReader {
     private func firstLineIsOverCap() -> Bool {
         guard len > maxLineLength else { return false }
         return buf.withUnsafeBytes { Bytes.firstIndex(of: 0x0A, in: $0, to: maxLineLength + 1) == nil }
+    }
+
+    /// The start of the first line in `buf[..<end]` longer than the cap, if any.
+    private func firstLineOverCap(before end: Int) -> Int? {
+        buf.withUnsafeBytes { b in
+            var start = 0
+            while start < end {
+                let nl = Bytes.firstIndex(of: 0x0A, in: b, from: start, to: end) ?? end
+                if nl - start > maxLineLength { return start }
+                start = nl + 1
+            }
+            return nil
+        }
     }
 
     /// Hands out `buf[..<n]` and keeps the rest for the next chunk.
@@ -181,23 +198,26 @@ public final class InputReader {
     /// Quarantines the first line of the buffer, which is over the cap, reading and
     /// dropping input up to its end without holding it.
     private func skipLongLine() {
-        let keep = Array(buf[..<min(len, QuarantinedRecord.maxBytes)])
+        var keep: [UInt8] = []
         var length = 0
         var consumed = 0
         while true {
             let nl = buf.withUnsafeBytes { Bytes.firstIndex(of: 0x0A, in: $0, to: len) }
+            let end = nl ?? len
+            if keep.count < QuarantinedRecord.maxBytes {
+                keep.append(contentsOf: buf[..<min(end, QuarantinedRecord.maxBytes - keep.count)])
+            }
+            length += end
             if let nl {
-                length += nl
                 consumed = length + 1
                 let rest = Array(buf[(nl + 1) ..< len])
                 buf.replaceSubrange(0 ..< rest.count, with: rest)
                 len = rest.count
                 break
             }
-            length += len
             len = 0
             if eof { consumed = length; break }
-            fill(to: max(chunkSize, 1 << 16))
+            fill(to: chunkSize)
         }
         pendingQuarantine.append(QuarantinedRecord(file: name, offset: bufOffset, line: bufLine,
                                                    reason: "line longer than \(maxLineLength) bytes",

@@ -1,5 +1,3 @@
-import SecModel
-
 /// A record (or a piece of input) that could not be turned into an event, kept with
 /// where it was and why, so nothing bad disappears silently (DESIGN.md, "done").
 ///
@@ -43,37 +41,5 @@ public struct QuarantinedRecord: Sendable, Equatable {
         self.reason = reason
         self.length = slice.count
         self.bytes = Array(UnsafeRawBufferPointer(rebasing: slice.prefix(QuarantinedRecord.maxBytes)))
-    }
-}
-
-/// What one call of a parser produced from a piece of input.
-///
-/// Every record candidate ends up in exactly one of `events` and `quarantined`, so
-/// `records == events.count + quarantined.count`.
-public struct ParseOutput: Sendable {
-    /// Normalised events, in input order.
-    public var events: [Event] = []
-    /// Byte offset in the decompressed input of each event's record (parallel to
-    /// `events`), so a record refused later (by the org registry) is quarantined with it.
-    public var eventOffsets: [Int64] = []
-    /// Records and pieces of input that were refused, in input order.
-    public var quarantined: [QuarantinedRecord] = []
-    /// Record candidates seen (good and bad).
-    public var records: Int = 0
-    /// Bytes of (decompressed) input parsed.
-    public var inputBytes: Int = 0
-    /// Problems that lost no record, e.g. `Records array not terminated`.
-    public var warnings: [String] = []
-
-    public init() {}
-
-    /// Appends another output (the next chunk of the same input) to this one.
-    public mutating func append(_ other: ParseOutput) {
-        events.append(contentsOf: other.events)
-        eventOffsets.append(contentsOf: other.eventOffsets)
-        quarantined.append(contentsOf: other.quarantined)
-        records += other.records
-        inputBytes += other.inputBytes
-        warnings.append(contentsOf: other.warnings)
     }
 }

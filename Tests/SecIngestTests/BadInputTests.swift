@@ -142,7 +142,7 @@ import Testing
         #expect(out.events.count == 3 && out.events[1].raw.count == line.utf8.count)
     }
 
-    @Test func lineOverTheCapIsQuarantined() {
+    @Test func lineOverTheCapIsQuarantined() throws {
         let cap = 1 << 20
         let long = String(repeating: "y", count: 3 * cap)
         let line = Fixtures.record(5).replacingOccurrences(of: #""readOnly":true"#, with: #""pad":""# + long + "\"")
@@ -157,15 +157,26 @@ import Testing
         }
         #expect(out.events.map(\.eventID) == [4, 6].map(Fixtures.eventID))
         #expect(out.quarantined.count == 1)
-        let q = try? #require(out.quarantined.first)
-        #expect(q?.reason == "line longer than 1048576 bytes")
-        #expect(q?.line == 2)
-        #expect(q?.offset == Int64(Fixtures.record(4).utf8.count + 1))
-        #expect(q?.length == line.utf8.count)
-        #expect(q?.bytes.count == QuarantinedRecord.maxBytes && q?.isTruncated == true)
-        #expect(q?.bytes == Array(Fixtures.bytes(line).prefix(QuarantinedRecord.maxBytes)))
+        let q = try #require(out.quarantined.first)
+        #expect(q.reason == "line longer than 1048576 bytes")
+        #expect(q.line == 2)
+        #expect(q.offset == Int64(Fixtures.record(4).utf8.count + 1))
+        #expect(q.length == line.utf8.count)
+        #expect(q.bytes.count == QuarantinedRecord.maxBytes && q.isTruncated)
+        #expect(q.bytes == Array(Fixtures.bytes(line).prefix(QuarantinedRecord.maxBytes)))
         #expect(maxChunk <= cap + 1)
         #expect(out.records == 3)
+    }
+
+    @Test func defaultCapIsSixteenMebibytes() {
+        let over = [UInt8](repeating: UInt8(ascii: "q"), count: (16 << 20) + 10)
+        let input = Fixtures.bytes(Fixtures.record(1) + "\n") + over + Fixtures.bytes("\n" + Fixtures.record(2) + "\n")
+        let reader = InputReader(source: BytesSource(input, maxRead: 4 << 20), name: "default.jsonl")
+        var out = ParseOutput()
+        while let chunk = reader.next() { out.append(CloudTrailParser.parse(chunk: chunk, file: "default.jsonl")) }
+        #expect(out.events.map(\.eventID) == [1, 2].map(Fixtures.eventID))
+        #expect(out.quarantined.map(\.reason) == ["line longer than 16777216 bytes"])
+        #expect(out.quarantined.first?.length == over.count)
     }
 
     @Test func lineOverTheCapAtTheEndWithoutNewline() {
@@ -274,4 +285,52 @@ import Testing
         #expect(out.events.count == 1)
         #expect(out.quarantined.count == 1)
     }
+}
+
+@Suite struct TopLevelRecoveryTests {
+    @Test func strayClosersInACompactDocumentDoNotHalfReadARecord() {
+        var records = (0 ..< 6).map { Fixtures.record($0) }
+        records[1] = records[1].replacingOccurrences(of: #""readOnly":true"#, with: #""readOnly":true}]}"#)
+        let out = parse(Fixtures.recordsDocument(records))
+        #expect(out.events.map(\.eventID) == [0, 2, 3, 4, 5].map(Fixtures.eventID))
+        #expect(out.quarantined.map { String(decoding: $0.bytes, as: UTF8.self) } == [records[1]])
+        #expect(out.quarantined.first?.reason.hasSuffix("of record: unbalanced ']'") == true)
+    }
+
+    @Test func junkBeforeARecordOnAnNDJSONLine() {
+        let text = Fixtures.record(0) + "\nxx," + Fixtures.record(1) + "\n" + Fixtures.record(2) + "\n" + Fixtures.record(3)
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 1, 2, 3].map(Fixtures.eventID))
+        #expect(out.quarantined.map { String(decoding: $0.bytes, as: UTF8.self) } == ["xx"]) // the separating comma is not part of the piece
+        #expect(out.quarantined.first?.line == 2)
+    }
+
+    @Test func brokenRecordsDocumentsOnePerLine() {
+        var a = (0 ..< 3).map { Fixtures.record($0) }
+        a[1] = String(a[1].dropLast(30))
+        let b = (3 ..< 6).map { Fixtures.record($0) }
+        let text = Fixtures.recordsDocument(a) + "\n" + Fixtures.recordsDocument(b) + "\n"
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 2, 3, 4, 5].map(Fixtures.eventID))
+        #expect(out.quarantined.count == 1)
+    }
+
+    @Test func truncatedLineInNDJSONOfDocuments() {
+        let first = Fixtures.recordsDocument((0 ..< 3).map { Fixtures.record($0) })
+        let cut = String(first.prefix(first.utf8.count - 200))
+        let text = cut + "\n" + Fixtures.recordsDocument((3 ..< 5).map { Fixtures.record($0) }) + "\n"
+        let out = parse(text)
+        #expect(out.events.map(\.eventID) == [0, 1, 3, 4].map(Fixtures.eventID))
+        #expect(out.quarantined.count == 1)
+    }
+}
+
+@Test func nestedRecordsDocumentsAreBounded() {
+    var doc = Fixtures.recordsDocument([Fixtures.record(0)])
+    for _ in 0 ..< 3 { doc = #"{"Records":["# + doc + "]}" }
+    #expect(parse(doc).events.count == 1)
+    for _ in 0 ..< 5 { doc = #"{"Records":["# + doc + "]}" }
+    let out = parse(doc)
+    #expect(out.events.isEmpty)
+    #expect(out.quarantined.map(\.reason) == ["not a CloudTrail record (Records documents nested too deep)"])
 }

@@ -124,6 +124,8 @@ import Testing
         let hidden = dir.appendingPathComponent("b/.hidden.json").path
         #expect(try IngestInput.files(under: [hidden, dir.path + "/a.json", hidden]) == [hidden, dir.path + "/a.json"])
         #expect(throws: InputError.self) { try IngestInput.files(under: [dir.path + "/missing"]) }
+        #expect(throws: InputError.self) { try IngestInput.read(path: dir.path) }
+        #expect(throws: InputError.self) { try IngestInput.read(path: dir.path + "/missing") }
         do {
             _ = try IngestInput.files(under: [dir.path + "/missing"])
         } catch let e as InputError {
@@ -168,10 +170,75 @@ import Testing
         #expect(InputFormat.detect(prefix: gzip(doc), path: "x.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.record(1) + "\n"), path: "-") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.eventBridge), path: "-") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes("[\n  {\n    \"awsRegion\": \"us-east-1\",\n    \"eventName\": \"X\""), path: "a.json") == .cloudtrail)
+        #expect(InputFormat.detect(prefix: Fixtures.bytes(#"{"foo": 1}"#), path: "a.json") == nil)
         #expect(InputFormat.detect(prefix: Array("2 123 eni-1 10.0.0.1 10.0.0.2 443 80 6 1 40 1 2 ACCEPT OK\n".utf8), path: "f.log") == nil)
         #expect(InputFormat.detect(prefix: [], path: "bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/f.json.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: [], path: "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2024/04/01/f.json.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: doc, path: "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/04/01/d.json.gz") == .cloudtrailDigest)
         #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/vpcflowlogs/us-east-1/f.log.gz") == nil)
+    }
+}
+
+/// A small deterministic generator for randomised tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct InputReaderPropertyTests {
+    /// Random lines (some over the cap), random chunk sizes, caps, read sizes, gzip or
+    /// not: the chunks and quarantined lines give back every line, in order, with its
+    /// offset and line number.
+    @Test func linesComeBackExactly() {
+        var rng = SplitMix64(state: 20_261_129)
+        for _ in 0 ..< 400 {
+            let cap = Int.random(in: 1 ... 300, using: &rng)
+            let chunk = Int.random(in: 1 ... 300, using: &rng)
+            var lines: [[UInt8]] = []
+            for _ in 0 ..< Int.random(in: 0 ... 25, using: &rng) {
+                let len = Int.random(in: 0 ... (Bool.random(using: &rng) ? cap + 40 : cap), using: &rng)
+                lines.append((0 ..< len).map { _ in UInt8.random(in: 0x61 ... 0x7A, using: &rng) })
+            }
+            let trailingNewline = Bool.random(using: &rng)
+            var input = Array(lines.joined(separator: [0x0A]))
+            if trailingNewline && !lines.isEmpty { input.append(0x0A) }
+            let compressed = Bool.random(using: &rng)
+            let reader = InputReader(source: BytesSource(compressed ? gzip(input) : input, maxRead: Int.random(in: 1 ... 500, using: &rng)),
+                                     name: "f", chunkSize: chunk, maxLineLength: cap)
+            var got: [(line: Int, offset: Int64, bytes: [UInt8], long: Bool)] = []
+            while let c = reader.next() {
+                #expect(c.bytes.count <= max(chunk, cap + 1))
+                for q in c.quarantined { got.append((q.line, q.offset, q.bytes, true)) }
+                var offset = c.offset, line = c.line, start = 0
+                for (i, b) in c.bytes.enumerated() where b == 0x0A {
+                    got.append((line, offset, Array(c.bytes[start ..< i]), false))
+                    line += 1
+                    offset += Int64(i - start + 1)
+                    start = i + 1
+                }
+                if start < c.bytes.count { got.append((line, offset, Array(c.bytes[start...]), false)) }
+            }
+            got.sort { $0.offset < $1.offset }
+            var expected: [(line: Int, offset: Int64, bytes: [UInt8], long: Bool)] = []
+            var offset: Int64 = 0
+            for (i, l) in lines.enumerated() {
+                if i == lines.count - 1 && l.isEmpty && !trailingNewline { break }
+                expected.append((i + 1, offset, l, l.count > cap))
+                offset += Int64(l.count + 1)
+            }
+            let same = got.count == expected.count && zip(got, expected).allSatisfy {
+                $0.line == $1.line && $0.offset == $1.offset && $0.bytes == $1.bytes && $0.long == $1.long
+            }
+            #expect(same, "cap \(cap) chunk \(chunk) lines \(lines.map(\.count))")
+            #expect(reader.error == nil)
+            if !same { break }
+        }
     }
 }
