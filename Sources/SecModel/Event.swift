@@ -86,10 +86,12 @@ public struct Event: Sendable, Equatable {
 }
 
 extension Event {
-    /// The value of a core field, `.null` when absent.
+    /// The value of a core field, `.null` when absent. Inlinable so that reading one
+    /// field of an event in an array does not copy the whole event.
+    @inlinable
     public func value(of field: Field) -> Value {
-        func s(_ v: String?) -> Value { v.map(Value.string) ?? .null }
-        func i(_ v: Int64?) -> Value { v.map(Value.int) ?? .null }
+        @inline(__always) func s(_ v: String?) -> Value { v.map(Value.string) ?? .null }
+        @inline(__always) func i(_ v: Int64?) -> Value { v.map(Value.int) ?? .null }
         switch field {
         case .time: return .time(time)
         case .seq: return .int(Int64(bitPattern: seq))
@@ -125,6 +127,49 @@ extension Event {
         case .severity: return severity.map(Value.double) ?? .null
         case .findingType: return s(findingType)
         case .title: return s(title)
+        }
+    }
+}
+
+extension Event {
+    /// A function reading one field of an event in place (through a pointer), so that
+    /// column encoders touch only that field instead of copying the whole event.
+    public static func reader(for field: Field) -> @Sendable (UnsafePointer<Event>) -> Value {
+        switch field {
+        case .time: return { .time($0.pointee.time) }
+        case .seq: return { .int(Int64(bitPattern: $0.pointee.seq)) }
+        case .bank: return { .string($0.pointee.bank) }
+        case .account: return { .string($0.pointee.account) }
+        case .ou: return { $0.pointee.ou.map(Value.string) ?? .null }
+        case .region: return { $0.pointee.region.map(Value.string) ?? .null }
+        case .source: return { .string($0.pointee.source.rawValue) }
+        case .eventClass: return { .string($0.pointee.eventClass.rawValue) }
+        case .action: return { $0.pointee.action.map(Value.string) ?? .null }
+        case .outcome: return { .string($0.pointee.outcome.rawValue) }
+        case .principal: return { $0.pointee.principal.map(Value.string) ?? .null }
+        case .principalType: return { $0.pointee.principalType.map(Value.string) ?? .null }
+        case .accessKey: return { $0.pointee.accessKey.map(Value.string) ?? .null }
+        case .mfa: return { $0.pointee.mfa.map(Value.bool) ?? .null }
+        case .srcIP: return { $0.pointee.srcIP.map(Value.ip) ?? .null }
+        case .srcService: return { $0.pointee.srcService.map(Value.string) ?? .null }
+        case .srcPort: return { $0.pointee.srcPort.map(Value.int) ?? .null }
+        case .dstIP: return { $0.pointee.dstIP.map(Value.ip) ?? .null }
+        case .dstPort: return { $0.pointee.dstPort.map(Value.int) ?? .null }
+        case .proto: return { $0.pointee.proto.map(Value.int) ?? .null }
+        case .bytes: return { $0.pointee.bytes.map(Value.int) ?? .null }
+        case .packets: return { $0.pointee.packets.map(Value.int) ?? .null }
+        case .service: return { $0.pointee.service.map(Value.string) ?? .null }
+        case .resource: return { $0.pointee.resource.map(Value.string) ?? .null }
+        case .resourceType: return { $0.pointee.resourceType.map(Value.string) ?? .null }
+        case .userAgent: return { $0.pointee.userAgent.map(Value.string) ?? .null }
+        case .errorCode: return { $0.pointee.errorCode.map(Value.string) ?? .null }
+        case .httpStatus: return { $0.pointee.httpStatus.map(Value.int) ?? .null }
+        case .url: return { $0.pointee.url.map(Value.string) ?? .null }
+        case .queryName: return { $0.pointee.queryName.map(Value.string) ?? .null }
+        case .eventID: return { $0.pointee.eventID.map(Value.string) ?? .null }
+        case .severity: return { $0.pointee.severity.map(Value.double) ?? .null }
+        case .findingType: return { $0.pointee.findingType.map(Value.string) ?? .null }
+        case .title: return { $0.pointee.title.map(Value.string) ?? .null }
         }
     }
 }

@@ -120,54 +120,117 @@ public final class BankStore: @unchecked Sendable {
     ///
     /// - Throws: `StoreError` or `LMDBError`; on error nothing of the batch is stored.
     public func append(_ events: [Event]) throws -> AppendResult {
-        let keys = events.map(BankStore.idempotencyKey)
-        let blockRows = self.blockRows, rawLevel = self.rawLevel
+        try append(parts: [events])
+    }
+
+    /// Like `append(_:)` for a batch that arrives in parts (one per input piece), which
+    /// are never copied into one array.
+    public func append(parts events: [[Event]]) throws -> AppendResult {
+        try commit(prepare(parts: events))
+    }
+
+    /// A batch encoded and compressed, ready to commit.
+    public struct PreparedBatch: Sendable {
+        let events: [[Event]]
+        let drafts: [BlockDraft]
+        /// Per draft, its rows (`part << 32 | index`) and their idempotency keys, in row order.
+        let rows: [[UInt64]]
+        let keys: [[[UInt8]]]
+        let duplicates: Int
+        public var count: Int { drafts.reduce(0) { $0 + $1.count } }
+    }
+
+    /// The expensive half of an append, outside any write transaction so it can run on
+    /// any thread while another batch commits: drops events already stored (as of a
+    /// read snapshot) or repeated in the batch, groups the rest by account and source
+    /// into time-sorted blocks and encodes and compresses them (in parallel).
+    public func prepare(parts events: [[Event]]) throws -> PreparedBatch {
+        var keys: [[UInt8]] = []
+        var rowIDs: [UInt64] = []
+        for (p, part) in events.enumerated() {
+            for i in part.indices {
+                keys.append(BankStore.idempotencyKey(part[i]))
+                rowIDs.append(UInt64(p) << 32 | UInt64(i))
+            }
+        }
+        @inline(__always) func ev(_ k: Int) -> (Int, Int) { (Int(rowIDs[k] >> 32), Int(rowIDs[k] & 0xffff_ffff)) }
+        var duplicates = 0
+        var keep: [Int] = []
+        keep.reserveCapacity(keys.count)
+        try env.read { txn in
+            var seen = Set<[UInt8]>()
+            for (k, key) in keys.enumerated() {
+                let stored = try key.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                if stored || !seen.insert(key).inserted { duplicates += 1; continue }
+                let (p, i) = ev(k)
+                guard BlockKey.accountNumber(events[p][i].account) != nil else {
+                    throw StoreError(.corrupt, "event account '\(events[p][i].account)' is not 12 digits")
+                }
+                keep.append(k)
+            }
+        }
+
+        // Group by account and source, each sorted by time (stable), then chunk.
+        struct GroupKey: Hashable, Comparable {
+            var account: String; var source: UInt8
+            static func < (a: GroupKey, b: GroupKey) -> Bool { (a.account, a.source) < (b.account, b.source) }
+        }
+        var groups: [GroupKey: [Int]] = [:]
+        for k in keep {
+            let (p, i) = ev(k)
+            groups[GroupKey(account: events[p][i].account, source: events[p][i].source.code), default: []].append(k)
+        }
+        var chunks: [[Int]] = []
+        for g in groups.keys.sorted() {
+            let members = groups[g]!
+            let times = members.map { k -> Int64 in let (p, i) = ev(k); return events[p][i].time }
+            let sorted = members.indices.sorted { (times[$0], $0) < (times[$1], $1) }.map { members[$0] }
+            var start = 0
+            while start < sorted.count {
+                let end = min(start + blockRows, sorted.count)
+                chunks.append(Array(sorted[start..<end]))
+                start = end
+            }
+        }
+        let rows = chunks.map { $0.map { rowIDs[$0] } }
+        let rawLevel = self.rawLevel
+        let drafts = BankStore.parallelMap(rows) { r in BankStore.draft(events, r, rawLevel: rawLevel) }
+        return PreparedBatch(events: events, drafts: drafts, rows: rows, keys: chunks.map { $0.map { keys[$0] } },
+                             duplicates: duplicates)
+    }
+
+    static func draft(_ events: [[Event]], _ rows: [UInt64], rawLevel: Int32) -> BlockDraft {
+        let first = events[Int(rows[0] >> 32)][Int(rows[0] & 0xffff_ffff)]
+        return BlockDraft(events: events, rows: rows, account: BlockKey.accountNumber(first.account)!, rawLevel: rawLevel)
+    }
+
+    /// The cheap half of an append: one write transaction that assigns dictionary ids,
+    /// sequence numbers and chain links and stores the blocks.
+    ///
+    /// Events another writer stored since `prepare` are dropped here (their block is
+    /// encoded again without them), so a race never stores anything twice.
+    public func commit(_ batch: PreparedBatch) throws -> AppendResult {
+        let rawLevel = self.rawLevel
         let (result, newEntries) = try env.write { txn -> (AppendResult, [(DictEntry, UInt32)]) in
             var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
             var result = AppendResult()
-            var keep: [Int] = []
-            keep.reserveCapacity(events.count)
-            var seen = Set<[UInt8]>()
-            for (i, k) in keys.enumerated() {
-                let stored = try k.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
-                if stored || !seen.insert(k).inserted { result.duplicates += 1; continue }
-                guard let acct = BlockKey.accountNumber(events[i].account) else {
-                    throw StoreError(.corrupt, "event account '\(events[i].account)' is not 12 digits")
-                }
-                _ = acct
-                keep.append(i)
-            }
-            guard !keep.isEmpty else { return (result, []) }
-
-            // Group by account and source, each sorted by time (stable), then chunk.
-            struct GroupKey: Hashable, Comparable {
-                var account: String; var source: UInt8
-                static func < (a: GroupKey, b: GroupKey) -> Bool { (a.account, a.source) < (b.account, b.source) }
-            }
-            var groups: [GroupKey: [Int]] = [:]
-            for i in keep { groups[GroupKey(account: events[i].account, source: events[i].source.code), default: []].append(i) }
-            var chunks: [[Int]] = []
-            for g in groups.keys.sorted() {
-                let sorted = groups[g]!.enumerated().sorted {
-                    (events[$0.element].time, $0.offset) < (events[$1.element].time, $1.offset)
-                }.map(\.element)
-                var start = 0
-                while start < sorted.count {
-                    let end = min(start + blockRows, sorted.count)
-                    chunks.append(Array(sorted[start..<end]))
-                    start = end
-                }
-            }
-
-            // Encode and compress the blocks in parallel; nothing here touches LMDB.
-            let drafts = BankStore.parallelMap(chunks) { chunk in
-                BlockDraft(events: ArraySlice(chunk.map { events[$0] }),
-                           account: BlockKey.accountNumber(events[chunk[0]].account)!, rawLevel: rawLevel)
-            }
-
+            result.duplicates = batch.duplicates
             var pending: [DictEntry: UInt32] = [:]
             var newEntries: [(DictEntry, UInt32)] = []
-            for (chunk, draft) in zip(chunks, drafts) {
+            for (d, prepared) in batch.drafts.enumerated() {
+                var draft = prepared
+                var rowKeys = batch.keys[d]
+                var stillNew: [Int] = []
+                for (r, key) in rowKeys.enumerated() {
+                    let stored = try key.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                    if !stored { stillNew.append(r) }
+                }
+                if stillNew.count < rowKeys.count {
+                    result.duplicates += rowKeys.count - stillNew.count
+                    if stillNew.isEmpty { continue }
+                    draft = BankStore.draft(batch.events, stillNew.map { batch.rows[d][$0] }, rawLevel: rawLevel)
+                    rowKeys = stillNew.map { rowKeys[$0] }
+                }
                 var dictIDs: [[UInt32]] = []
                 var postings: [(Field, UInt32)] = []
                 for c in draft.columns where c.encoding == .globalDict {
@@ -199,9 +262,9 @@ public final class BankStore: @unchecked Sendable {
                     try txn.put(post, pk, [])
                 }
                 // Idempotency keys, in the block's row order so each maps to its seq.
-                for (row, i) in chunk.enumerated() {
+                for (row, k) in rowKeys.enumerated() {
                     var v = ByteWriter(); v.u64(firstSeq + UInt64(row))
-                    try txn.put(ids, keys[i], v.bytes)
+                    try txn.put(ids, k, v.bytes)
                 }
                 st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
                 st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)
@@ -211,7 +274,7 @@ public final class BankStore: @unchecked Sendable {
                 result.stored += draft.count
                 result.blocks += 1
             }
-            try txn.put(meta, State.key, st.encoded)
+            if result.stored > 0 { try txn.put(meta, State.key, st.encoded) }
             return (result, newEntries)
         }
         // Only now, after the commit, may new ids enter the shared cache.
@@ -255,6 +318,13 @@ public final class BankStore: @unchecked Sendable {
         }
         return out.map { $0! }
     }
+
+    /// Commits stop waiting for the disk until `sync()` (bulk ingest); see
+    /// `Environment.setDeferredSync`.
+    public func setDeferredSync(_ deferred: Bool) throws { try env.setDeferredSync(deferred) }
+
+    /// Waits until everything committed is on disk.
+    public func sync() throws { try env.sync() }
 
     // MARK: - Reading
 

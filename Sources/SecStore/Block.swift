@@ -215,22 +215,31 @@ package struct BlockDraft: Sendable {
     }
 
     /// - Parameters:
-    ///   - events: non-empty, one account and source, sorted by time.
+    ///   - events: the batch's events, in parts (one per input piece) so they are never
+    ///     copied; `rows` names this block's events as `part << 32 | index`, all of one
+    ///     account and source, sorted by time.
     ///   - rawLevel: zstd level of the raw section.
-    package init(events: ArraySlice<Event>, account: UInt64, rawLevel: Int32) {
-        let first = events.first!
+    package init(events: [[Event]], rows: [UInt64], account: UInt64, rawLevel: Int32) {
+        @inline(__always) func at(_ r: UInt64) -> (Int, Int) { (Int(r >> 32), Int(r & 0xffff_ffff)) }
+        let (fp, fi) = at(rows[0])
         self.account = account
-        source = first.source
-        count = events.count
-        tMin = events.map(\.time).min()!
-        tMax = events.map(\.time).max()!
+        source = events[fp][fi].source
+        count = rows.count
+        var lo = Int64.max, hi = Int64.min, rawTotal = 0
+        for r in rows {
+            let (p, i) = at(r)
+            lo = min(lo, events[p][i].time); hi = max(hi, events[p][i].time)
+            rawTotal += events[p][i].raw.count
+        }
+        tMin = lo
+        tMax = hi
 
         // Raw section: offsets then the records, one zstd frame.
-        var rw = ByteWriter(capacity: events.reduce(0) { $0 + $1.raw.count } + 4 * (count + 1))
+        var rw = ByteWriter(capacity: rawTotal + 4 * (count + 1))
         var off: UInt32 = 0
         rw.u32(0)
-        for e in events { off += UInt32(e.raw.count); rw.u32(off) }
-        for e in events { rw.append(e.raw) }
+        for r in rows { let (p, i) = at(r); off += UInt32(events[p][i].raw.count); rw.u32(off) }
+        for r in rows { let (p, i) = at(r); rw.append(events[p][i].raw) }
         rawBytes = Int(off)
         var rv = ByteWriter(capacity: rw.bytes.count / 6)
         rv.u8(1)
@@ -238,28 +247,35 @@ package struct BlockDraft: Sendable {
         rv.append(Zstd.compress(rw.bytes, level: rawLevel))
         raw = rv.bytes
 
-        var cols: [ColumnDraft] = []
-        for f in Field.allCases {
-            guard let enc = f.encoding else { continue }
-            if let c = BlockDraft.encode(f, enc, events, tMin: tMin) { cols.append(c) }
+        // Fields are read through pointers into the parts: reading one field through an
+        // array subscript copied the whole event (every string retained) each time.
+        // `events` outlives the pointers (it is not mutated during this init).
+        let bases = events.map { part in part.withUnsafeBufferPointer { $0.baseAddress } }
+        let (lo2, hi2) = (lo, hi)
+        columns = withExtendedLifetime(events) {
+            Field.allCases.compactMap { f in
+                f.encoding.flatMap { BlockDraft.encode(f, $0, bases, rows, tMin: lo2, tMax: hi2) }
+            }
         }
-        columns = cols
     }
 
-    private static func encode(_ f: Field, _ enc: ColumnEncoding, _ events: ArraySlice<Event>, tMin: Int64) -> ColumnDraft? {
+    private static func encode(_ f: Field, _ enc: ColumnEncoding, _ bases: [UnsafePointer<Event>?], _ rows: [UInt64],
+                               tMin: Int64, tMax: Int64) -> ColumnDraft? {
+        let read = Event.reader(for: f)
+        @inline(__always) func value(_ r: UInt64) -> Value { read(bases[Int(r >> 32)]! + Int(r & 0xffff_ffff)) }
         switch enc {
         case .timeDelta:
-            var w = ByteWriter(capacity: events.count * 2)
-            for e in events { w.varint(UInt64(e.time - tMin)) }
-            return ColumnDraft(field: f, encoding: enc, dictValues: [], body: pack(w.bytes), min: tMin, max: events.map(\.time).max()!)
+            var w = ByteWriter(capacity: rows.count * 2)
+            for r in rows { w.varint(UInt64((bases[Int(r >> 32)]! + Int(r & 0xffff_ffff)).pointee.time - tMin)) }
+            return ColumnDraft(field: f, encoding: enc, dictValues: [], body: pack(w.bytes), min: tMin, max: tMax)
         case .globalDict, .localDict:
             var table: [DictEntry: UInt32] = [:]
             var values: [DictEntry] = []
-            var codes = [UInt32](repeating: 0, count: events.count)
+            var codes = [UInt32](repeating: 0, count: rows.count)
             var any = false
-            for (i, e) in events.enumerated() {
+            for (i, r) in rows.enumerated() {
                 let entry: DictEntry
-                switch e.value(of: f) {
+                switch value(r) {
                 case .null: continue
                 case .ip(let ip): entry = .ip(ip)
                 case .string(let s): entry = .string(s)
@@ -293,13 +309,13 @@ package struct BlockDraft: Sendable {
             return ColumnDraft(field: f, encoding: enc, dictValues: enc == .globalDict ? values : [],
                                body: pack(w.bytes), min: Int64(values.count), max: Int64(values.count))
         case .ints, .doubles:
-            var nulls = [Bool](repeating: false, count: events.count)
+            var nulls = [Bool](repeating: false, count: rows.count)
             var anyNull = false, anyValue = false
             var mn = Int64.max, mx = Int64.min
             var w = ByteWriter()
             var vals = ByteWriter()
-            for (i, e) in events.enumerated() {
-                switch e.value(of: f) {
+            for (i, r) in rows.enumerated() {
+                switch value(r) {
                 case .int(let v):
                     anyValue = true; vals.zigzag(v); mn = Swift.min(mn, v); mx = Swift.max(mx, v)
                 case .bool(let b):

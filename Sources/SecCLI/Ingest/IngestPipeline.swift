@@ -57,7 +57,8 @@ package final class IngestPipeline: @unchecked Sendable {
     private let cond = NSCondition()
 
     private var accumulating: [String: Batch] = [:]
-    private var queue: [Batch] = []
+    /// Batches encoded and compressed, waiting for the writer.
+    private var queue: [Prepared] = []
     private var writerDone = false
     private var inputDone = false
     private var failure: (any Error)?
@@ -72,8 +73,16 @@ package final class IngestPipeline: @unchecked Sendable {
 
     private struct Batch {
         var bank: String
-        var events: [Event] = []
+        /// The events in the parts they arrived in (never copied into one array).
+        var parts: [[Event]] = []
+        var count = 0
         var files = Set<Int>()
+    }
+
+    private struct Prepared {
+        var bank: String
+        var batch: BankStore.PreparedBatch
+        var files: Set<Int>
     }
 
     package init(store: Store, options: IngestOptions) throws {
@@ -124,8 +133,11 @@ package final class IngestPipeline: @unchecked Sendable {
         group.wait()
 
         cond.lock()
-        for (_, b) in accumulating where !b.events.isEmpty { queue.append(b) }
+        let rest = accumulating.values.filter { $0.count > 0 }
         accumulating.removeAll()
+        cond.unlock()
+        for b in rest { enqueue(b) }
+        cond.lock()
         inputDone = true
         cond.broadcast()
         while !writerDone { cond.wait() }
@@ -195,7 +207,7 @@ package final class IngestPipeline: @unchecked Sendable {
                     break
                 }
             }
-            let out = IngestParser.parse(chunk: chunk, file: path, format: format!, scratch: scratch)
+            var out = IngestParser.parse(chunk: chunk, file: path, format: format!, scratch: scratch)
             parsedBytes += Int64(out.inputBytes)
             records += out.records
             warnings += out.warnings
@@ -203,7 +215,10 @@ package final class IngestPipeline: @unchecked Sendable {
                 quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
                                         dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
             }
-            route(out.events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            // Taken out of `out` so route owns the only reference and edits it in place.
+            let events = out.events
+            out.events = []
+            route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
             if stopped { return }
         }
         if let err = reader.error {
@@ -238,80 +253,119 @@ package final class IngestPipeline: @unchecked Sendable {
     }
 
     /// Sends each event to its bank's batch, refusing accounts no bank (or another bank
-    /// than `--bank`) owns.
-    private func route(_ events: [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
+    /// than `--bank`) owns. The usual input (one account, so one bank) is passed on as
+    /// one part without copying an event.
+    private func route(_ events: consuming [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
                        quarantine: inout [Store.QuarantineEntry]) {
-        var byBank: [String: [Event]] = [:]
-        for (i, var e) in events.enumerated() {
-            guard let owner = owners[e.account] else {
+        var events = events
+        var bankOf = [String?](repeating: nil, count: events.count)
+        var banks = Set<String>()
+        for i in events.indices {
+            guard let owner = owners[events[i].account] else {
                 let offset = i < offsets.count ? offsets[i] : -1
-                let reason = "account '\(e.account)' belongs to no registered bank"
-                quarantine.append(.init(file: path, offset: offset, reason: reason, account: e.account, at: now, bytes: e.raw,
-                                        dedupKey: Self.dedupKey(digest, offset, reason)))
+                let reason = "account '\(events[i].account)' belongs to no registered bank"
+                quarantine.append(.init(file: path, offset: offset, reason: reason, account: events[i].account, at: now,
+                                        bytes: events[i].raw, dedupKey: Self.dedupKey(digest, offset, reason)))
                 continue
             }
             if let only = options.bank, owner.bank != only {
                 let offset = i < offsets.count ? offsets[i] : -1
-                let reason = "account '\(e.account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank"
-                quarantine.append(.init(file: path, offset: offset, reason: reason, bank: owner.bank, account: e.account,
-                                        at: now, bytes: e.raw, dedupKey: Self.dedupKey(digest, offset, reason)))
+                let reason = "account '\(events[i].account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank"
+                quarantine.append(.init(file: path, offset: offset, reason: reason, bank: owner.bank, account: events[i].account,
+                                        at: now, bytes: events[i].raw, dedupKey: Self.dedupKey(digest, offset, reason)))
                 continue
             }
-            e.bank = owner.bank
-            e.ou = owner.ou
-            byBank[owner.bank, default: []].append(e)
+            events[i].bank = owner.bank
+            events[i].ou = owner.ou
+            bankOf[i] = owner.bank
+            banks.insert(owner.bank)
+        }
+        var byBank: [String: [Event]] = [:]
+        if banks.count == 1, !bankOf.contains(nil) {
+            byBank[banks.first!] = events
+        } else {
+            for i in events.indices { if let b = bankOf[i] { byBank[b, default: []].append(events[i]) } }
         }
         guard !byBank.isEmpty else { return }
+        var full: [Batch] = []
         cond.lock()
-        defer { cond.unlock() }
         for (bank, list) in byBank {
-            // Mutated in place: copying the batch out and back would copy every event.
             if accumulating[bank, default: Batch(bank: bank)].files.insert(file).inserted { pending[file, default: 0] += 1 }
-            accumulating[bank]!.events.append(contentsOf: list)
-            if accumulating[bank]!.events.count >= options.batchSize {
-                // Back-pressure: wait while two batches already wait for the writer.
-                while queue.count >= 2 && failure == nil { cond.wait() }
-                if let full = accumulating.removeValue(forKey: bank) { queue.append(full) }
-                cond.broadcast()
+            accumulating[bank]!.parts.append(list)
+            accumulating[bank]!.count += list.count
+            if accumulating[bank]!.count >= options.batchSize, let b = accumulating.removeValue(forKey: bank) {
+                full.append(b)
             }
         }
+        cond.unlock()
+        for b in full { enqueue(b) }
+    }
+
+    /// Encodes and compresses a full batch on this thread, then hands it to the writer,
+    /// waiting while two batches already wait (back-pressure bounds memory).
+    private func enqueue(_ b: Batch) {
+        let prepared: BankStore.PreparedBatch
+        do { prepared = try store.bank(b.bank).prepare(parts: b.parts) } catch { fail(error); return }
+        cond.lock()
+        while queue.count >= 2 && failure == nil { cond.wait() }
+        queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
+        cond.broadcast()
+        cond.unlock()
     }
 
     // MARK: - Writing
 
     private func writerLoop() {
+        var lastSync = Date()
+        var touched = Set<String>()
+        /// Makes the committed batches durable, then records the files they completed:
+        /// a file counts as ingested only once its events are on disk.
+        func syncAndRecord() throws {
+            for bank in touched { try store.bank(bank).sync() }
+            touched.removeAll()
+            cond.lock()
+            let done = completed
+            completed = []
+            cond.unlock()
+            try store.recordFiles(done)
+            lastSync = Date()
+        }
         while true {
             cond.lock()
             while queue.isEmpty && !inputDone && failure == nil { cond.wait() }
             if queue.isEmpty || failure != nil {
-                let done = completed
-                completed = []
                 cond.unlock()
-                if failure == nil { do { try store.recordFiles(done) } catch { fail(error) } }
+                if stoppedWithoutError { do { try syncAndRecord() } catch { fail(error) } }
                 cond.lock()
                 writerDone = true
                 cond.broadcast()
                 cond.unlock()
                 return
             }
-            let batch = queue.removeFirst()
+            let item = queue.removeFirst()
             cond.broadcast()
             cond.unlock()
 
             do {
-                let r = try store.bank(batch.bank).append(batch.events)
+                let bank = try store.bank(item.bank)
+                if !touched.contains(item.bank) { try bank.setDeferredSync(true) }
+                touched.insert(item.bank)
+                let r = try bank.commit(item.batch)
                 cond.lock()
                 summary.stored += r.stored
                 summary.duplicates += r.duplicates
-                for f in batch.files { release(file: f) }
-                let done = completed
-                completed = []
+                for f in item.files { release(file: f) }
                 cond.unlock()
-                try store.recordFiles(done)
+                if Date().timeIntervalSince(lastSync) > 2 { try syncAndRecord() }
             } catch {
                 fail(error)
             }
         }
+    }
+
+    private var stoppedWithoutError: Bool {
+        cond.lock(); defer { cond.unlock() }
+        return failure == nil
     }
 
     /// Called with `cond` held: one piece of a file is committed (or parsed).

@@ -152,6 +152,13 @@ package final class Environment: @unchecked Sendable {
 
     /// Flushes buffers to disk.
     package func sync() throws { try check(mdb_env_sync(handle, 1)) }
+
+    /// With `deferred`, commits no longer wait for the disk (`MDB_NOSYNC`): a process
+    /// crash loses nothing committed (the data is in the OS page cache), a power loss
+    /// may lose commits since the last `sync()`. Whoever acknowledges data must sync.
+    package func setDeferredSync(_ deferred: Bool) throws {
+        try check(mdb_env_set_flags(handle, UInt32(MDB_NOSYNC), deferred ? 1 : 0))
+    }
 }
 
 /// Counts open transactions so the map is resized only when none is.
