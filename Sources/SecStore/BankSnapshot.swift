@@ -113,6 +113,7 @@ public struct BankSnapshot {
             return try seqOfKey(Array(SHA256Digest.hash(prefix)[0..<16]))
         }
         return try seqOfKey(k)
+        // (keys are those of BankStore.idempotencyKey)
     }
 
     private func seqOfKey(_ k: [UInt8]) throws -> UInt64? {

@@ -19,7 +19,7 @@ public final class BankStore: @unchecked Sendable {
     /// Events a block holds at most.
     public var blockRows = 8192
     /// zstd level of the raw section.
-    public var rawLevel: Int32 = 3
+    public var rawLevel: Int32 = 1
 
     init(id: String, env: Environment) throws {
         self.id = id
@@ -88,31 +88,37 @@ public final class BankStore: @unchecked Sendable {
 
     /// The idempotency key of an event: a CloudTrail eventID that is a UUID as its 16
     /// bytes; otherwise the first 16 bytes of SHA-256 over source, id or raw record.
-    static func idempotencyKey(_ e: Event) -> [UInt8] {
-        if e.source == .cloudtrail, let id = e.eventID, let u = uuidBytes(id) { return u }
+    static func idempotencyKey(_ e: Event) -> IDKey {
+        if e.source == .cloudtrail, let id = e.eventID, let u = uuidKey(id) { return u }
         var prefix: [UInt8] = [e.source.code]
         if let id = e.eventID, e.source == .cloudtrail { prefix += Array(id.utf8) }
         else { prefix += e.raw }
-        return Array(SHA256Digest.hash(prefix)[0..<16])
+        return IDKey(bytes: SHA256Digest.hash(prefix))
     }
 
-    static func uuidBytes(_ s: String) -> [UInt8]? {
-        guard s.utf8.count == 36 else { return nil }
-        var out = [UInt8](); out.reserveCapacity(16)
-        var hi: UInt8? = nil
-        for (i, c) in s.utf8.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 { guard c == 45 else { return nil }; continue }
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 97...102: v = c - 87
-            case 65...70: return nil // upper case: keep the exact text distinct, hash instead
-            default: return nil
+    /// A lowercase canonical UUID as 16 bytes; nil for anything else (upper case is
+    /// hashed instead, so the exact text stays distinct).
+    static func uuidKey(_ s: String) -> IDKey? {
+        var s = s
+        return s.withUTF8 { u -> IDKey? in
+            guard u.count == 36 else { return nil }
+            var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
+            for (i, c) in u.enumerated() {
+                if i == 8 || i == 13 || i == 18 || i == 23 { guard c == 45 else { return nil }; continue }
+                let v: UInt64
+                switch c {
+                case 48...57: v = UInt64(c - 48)
+                case 97...102: v = UInt64(c - 87)
+                default: return nil
+                }
+                if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+                n += 1
             }
-            if let h = hi { out.append(h << 4 | v); hi = nil } else { hi = v }
+            return IDKey(hi: hi, lo: lo)
         }
-        return out
     }
+
+    static func uuidBytes(_ s: String) -> [UInt8]? { uuidKey(s)?.bytes }
 
     /// Appends events in one write transaction: drops those already stored (idempotency
     /// index) or repeated in the batch, groups the rest by account and source into
@@ -135,7 +141,7 @@ public final class BankStore: @unchecked Sendable {
         let drafts: [BlockDraft]
         /// Per draft, its rows (`part << 32 | index`) and their idempotency keys, in row order.
         let rows: [[UInt64]]
-        let keys: [[[UInt8]]]
+        let keys: [[IDKey]]
         let duplicates: Int
         public var count: Int { drafts.reduce(0) { $0 + $1.count } }
     }
@@ -145,7 +151,7 @@ public final class BankStore: @unchecked Sendable {
     /// read snapshot) or repeated in the batch, groups the rest by account and source
     /// into time-sorted blocks and encodes and compresses them (in parallel).
     public func prepare(parts events: [[Event]]) throws -> PreparedBatch {
-        var keys: [[UInt8]] = []
+        var keys: [IDKey] = []
         var rowIDs: [UInt64] = []
         for (p, part) in events.enumerated() {
             for i in part.indices {
@@ -158,9 +164,10 @@ public final class BankStore: @unchecked Sendable {
         var keep: [Int] = []
         keep.reserveCapacity(keys.count)
         try env.read { txn in
-            var seen = Set<[UInt8]>()
+            var seen = Set<IDKey>()
+            seen.reserveCapacity(keys.count)
             for (k, key) in keys.enumerated() {
-                let stored = try key.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                let stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
                 if stored || !seen.insert(key).inserted { duplicates += 1; continue }
                 let (p, i) = ev(k)
                 guard BlockKey.accountNumber(events[p][i].account) != nil else {
@@ -222,7 +229,7 @@ public final class BankStore: @unchecked Sendable {
                 var rowKeys = batch.keys[d]
                 var stillNew: [Int] = []
                 for (r, key) in rowKeys.enumerated() {
-                    let stored = try key.withUnsafeBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                    let stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
                     if !stored { stillNew.append(r) }
                 }
                 if stillNew.count < rowKeys.count {
@@ -263,8 +270,8 @@ public final class BankStore: @unchecked Sendable {
                 }
                 // Idempotency keys, in the block's row order so each maps to its seq.
                 for (row, k) in rowKeys.enumerated() {
-                    var v = ByteWriter(); v.u64(firstSeq + UInt64(row))
-                    try txn.put(ids, k, v.bytes)
+                    var v = (firstSeq + UInt64(row)).littleEndian
+                    try k.withBytes { kb in try withUnsafeBytes(of: &v) { vb in try txn.put(ids, kb, vb) } }
                 }
                 st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
                 st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)
@@ -404,4 +411,27 @@ extension BankStore {
         let attrs = try? FileManager.default.attributesOfItem(atPath: env.path + "/data.mdb")
         return (attrs?[.size] as? NSNumber)?.intValue ?? 0
     }
+}
+
+/// A 16-byte idempotency key, held in two words (no allocation, cheap to hash).
+struct IDKey: Hashable, Sendable {
+    var hi: UInt64
+    var lo: UInt64
+
+    init(hi: UInt64, lo: UInt64) { self.hi = hi; self.lo = lo }
+
+    /// The first 16 bytes of `bytes`.
+    init(bytes b: [UInt8]) {
+        var h: UInt64 = 0, l: UInt64 = 0
+        for i in 0..<8 { h = h << 8 | UInt64(b[i]); l = l << 8 | UInt64(b[8 + i]) }
+        hi = h; lo = l
+    }
+
+    /// Big-endian, so the key's bytes are the UUID's bytes.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var be = (hi.bigEndian, lo.bigEndian)
+        return try withUnsafeBytes(of: &be, body)
+    }
+
+    var bytes: [UInt8] { withBytes { Array($0) } }
 }

@@ -163,10 +163,16 @@ package final class IngestPipeline: @unchecked Sendable {
         var digest: [UInt8] = []
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         // The digest of a real file comes first, so a file ingested before is skipped
-        // without parsing it. Standard input is hashed as it is read.
+        // without parsing it. Standard input is hashed as it is read. A file of modest
+        // size is read once, whole: hashed, then (when gzip) inflated with libdeflate.
+        var inflated: [UInt8]? = nil
+        var fileSize: Int64 = 0
         if path != "-" {
-            guard let d = try? Self.digest(of: path) else {
-                record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot read file", at: now, bytes: [])])
+            let d: [UInt8]
+            do {
+                (d, inflated, fileSize) = try Self.readAndDigest(path)
+            } catch {
+                record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot read file: \(error)", at: now, bytes: [])])
                 return
             }
             digest = d
@@ -182,7 +188,11 @@ package final class IngestPipeline: @unchecked Sendable {
         let stdinDigest = path == "-" ? FileDigest() : nil
         let reader: InputReader
         do {
-            reader = try InputReader(path: path, onRawBytes: stdinDigest.map { d in { d.update($0) } })
+            if let inflated {
+                reader = InputReader(source: BytesSource(inflated), name: path)
+            } else {
+                reader = try InputReader(path: path, onRawBytes: stdinDigest.map { d in { d.update($0) } })
+            }
         } catch {
             record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot open: \(error)", at: now, bytes: [])])
             return
@@ -227,7 +237,7 @@ package final class IngestPipeline: @unchecked Sendable {
         }
         if let stdinDigest { digest = stdinDigest.finish() }
         cond.lock()
-        summary.inputBytes += reader.rawByteCount
+        summary.inputBytes += inflated != nil ? fileSize : reader.rawByteCount
         summary.parsedBytes += parsedBytes
         summary.records += records
         summary.warnings += warnings.prefix(20)
@@ -403,6 +413,20 @@ package final class IngestPipeline: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content inflated
+    /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
+    static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        guard size < 64 << 20, let data = FileManager.default.contents(atPath: path) else {
+            return (try digest(of: path), nil, size)
+        }
+        let bytes = [UInt8](data)
+        let d = FileDigest()
+        bytes.withUnsafeBytes { d.update($0) }
+        let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+        return (d.finish(), isGzip ? WholeGzip.inflate(bytes) : nil, Int64(bytes.count))
+    }
 
     static func digest(of path: String) throws -> [UInt8] {
         guard let fh = FileHandle(forReadingAtPath: path) else { throw StoreError(.io, "cannot open '\(path)'") }
