@@ -106,18 +106,20 @@ public struct BankSnapshot {
     }
 
     /// The sequence number of a stored event with this CloudTrail eventID, if any.
+    ///
+    /// The index is keyed by day first, so this looks the id up under each day the bank
+    /// holds events of (a few microseconds a day).
     public func sequence(ofCloudTrailEventID id: String) throws -> UInt64? {
-        guard let k = BankStore.uuidBytes(id) else {
-            var prefix: [UInt8] = [Source.cloudtrail.code]
-            prefix += Array(id.utf8)
-            return try seqOfKey(Array(SHA256Digest.hash(prefix)[0..<16]))
+        let st = try state()
+        guard st.events > 0 else { return nil }
+        let u = BankStore.uuidKey(id)
+        for day in IDKey.day(st.tMin)...IDKey.day(st.tMax) {
+            let key = u.map { IDKey(day: day, hi: $0.hi, lo: $0.lo) } ?? BankStore.hashedKey(.cloudtrail, id, [], day: day)
+            if let s = try key.withBytes({ kb in try read.get(bank.ids, kb) { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } }) {
+                return s
+            }
         }
-        return try seqOfKey(k)
-        // (keys are those of BankStore.idempotencyKey)
-    }
-
-    private func seqOfKey(_ k: [UInt8]) throws -> UInt64? {
-        try k.withUnsafeBytes { kb in try read.get(bank.ids, kb) { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) } }
+        return nil
     }
 
     /// The key of the block holding sequence number `s`.

@@ -86,14 +86,25 @@ public final class BankStore: @unchecked Sendable {
         public var lastSeq: UInt64 = 0
     }
 
-    /// The idempotency key of an event: a CloudTrail eventID that is a UUID as its 16
-    /// bytes; otherwise the first 16 bytes of SHA-256 over source, id or raw record.
+    /// The idempotency key of an event: the day of its time, then a CloudTrail eventID
+    /// that is a UUID as its 16 bytes, otherwise the first 16 bytes of SHA-256 over
+    /// source and id or raw record.
+    ///
+    /// The day comes first so an ingest touches only the index pages of the days it
+    /// writes: with random ids alone, every batch rewrote pages all over the index,
+    /// and the copies LMDB keeps of rewritten pages grew the file by the index's size.
+    /// A duplicate has the same time as its original, so it lands on the same day.
     static func idempotencyKey(_ e: Event) -> IDKey {
-        if e.source == .cloudtrail, let id = e.eventID, let u = uuidKey(id) { return u }
-        var prefix: [UInt8] = [e.source.code]
-        if let id = e.eventID, e.source == .cloudtrail { prefix += Array(id.utf8) }
-        else { prefix += e.raw }
-        return IDKey(bytes: SHA256Digest.hash(prefix))
+        let day = IDKey.day(e.time)
+        if e.source == .cloudtrail, let id = e.eventID, let u = uuidKey(id) { return IDKey(day: day, hi: u.hi, lo: u.lo) }
+        return hashedKey(e.source, e.eventID, e.raw, day: day)
+    }
+
+    static func hashedKey(_ source: Source, _ eventID: String?, _ raw: [UInt8], day: UInt16) -> IDKey {
+        var prefix: [UInt8] = [source.code]
+        if let id = eventID, source == .cloudtrail { prefix += Array(id.utf8) } else { prefix += raw }
+        let h = IDKey(bytes: SHA256Digest.hash(prefix))
+        return IDKey(day: day, hi: h.hi, lo: h.lo)
     }
 
     /// A lowercase canonical UUID as 16 bytes; nil for anything else (upper case is
@@ -114,11 +125,9 @@ public final class BankStore: @unchecked Sendable {
                 if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
                 n += 1
             }
-            return IDKey(hi: hi, lo: lo)
+            return IDKey(day: 0, hi: hi, lo: lo)
         }
     }
-
-    static func uuidBytes(_ s: String) -> [UInt8]? { uuidKey(s)?.bytes }
 
     /// Appends events in one write transaction: drops those already stored (idempotency
     /// index) or repeated in the batch, groups the rest by account and source into
@@ -333,6 +342,10 @@ public final class BankStore: @unchecked Sendable {
     /// Waits until everything committed is on disk.
     public func sync() throws { try env.sync() }
 
+    /// Lets the OS take back the pages of the store this process has read (see
+    /// `Environment.releaseMappedPages`); long ingests call it between batches.
+    public func releaseMappedPages() { env.releaseMappedPages() }
+
     // MARK: - Reading
 
     /// Runs `body` on a consistent snapshot of the bank.
@@ -413,24 +426,34 @@ extension BankStore {
     }
 }
 
-/// A 16-byte idempotency key, held in two words (no allocation, cheap to hash).
+/// An idempotency key: a day number and 16 bytes, held in words (no allocation,
+/// cheap to hash); 18 bytes big-endian in the index.
 struct IDKey: Hashable, Sendable {
+    var day: UInt16
     var hi: UInt64
     var lo: UInt64
 
-    init(hi: UInt64, lo: UInt64) { self.hi = hi; self.lo = lo }
+    init(day: UInt16, hi: UInt64, lo: UInt64) { self.day = day; self.hi = hi; self.lo = lo }
 
-    /// The first 16 bytes of `bytes`.
+    /// The first 16 bytes of `bytes`, day 0.
     init(bytes b: [UInt8]) {
         var h: UInt64 = 0, l: UInt64 = 0
         for i in 0..<8 { h = h << 8 | UInt64(b[i]); l = l << 8 | UInt64(b[8 + i]) }
-        hi = h; lo = l
+        day = 0; hi = h; lo = l
     }
 
-    /// Big-endian, so the key's bytes are the UUID's bytes.
+    /// Days since 1970-01-01 (clamped to the 16-bit range, years 1970 to 2149).
+    static func day(_ millis: Int64) -> UInt16 {
+        UInt16(clamping: max(0, millis / 86_400_000))
+    }
+
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        var be = (hi.bigEndian, lo.bigEndian)
-        return try withUnsafeBytes(of: &be, body)
+        try withUnsafeTemporaryAllocation(byteCount: 18, alignment: 8) { buf in
+            buf.storeBytes(of: day.bigEndian, toByteOffset: 0, as: UInt16.self)
+            buf.storeBytes(of: hi.bigEndian, toByteOffset: 2, as: UInt64.self)
+            buf.storeBytes(of: lo.bigEndian, toByteOffset: 10, as: UInt64.self)
+            return try body(UnsafeRawBufferPointer(buf))
+        }
     }
 
     var bytes: [UInt8] { withBytes { Array($0) } }

@@ -25,7 +25,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Accept only this bank's accounts; quarantine the rest.") var bank: String?
     @Option(help: "Skip format detection: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format: String?
     @Option(help: "Parser threads (default: one per core).") var jobs: Int?
-    @Option(help: "Events per write transaction.") var batch: Int = 8192
+    @Option(help: "Events per write transaction (memory grows with it).") var batch: Int = 4096
     @Flag(help: "Exit with status 2 when any record was quarantined.") var strict = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(name: .customLong("no-progress"), help: "Do not show progress, even on a terminal.") var noProgress = false

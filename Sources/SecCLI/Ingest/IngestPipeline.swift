@@ -13,7 +13,7 @@ package struct IngestOptions: Sendable {
     /// Parser threads (default: one per core).
     package var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Events per write transaction.
-    package var batchSize = 8192
+    package var batchSize = 4096
     /// Print progress on standard error.
     package var progress = false
 
@@ -43,8 +43,10 @@ package struct IngestSummary: Sendable, Equatable {
 /// to its bank through the org registry, and hand full batches to one writer thread
 /// that appends them (one write transaction per batch).
 ///
-/// Memory is bounded by the batch size: at most one accumulating batch per bank, two
-/// batches waiting for the writer, and one input chunk per parser thread.
+/// Memory is bounded by the batch size: at most one accumulating batch per bank, one
+/// being encoded per parser thread, one waiting for the writer and one committing, and
+/// one input chunk per parser thread. Pages of the store the writer reads are handed
+/// back to the OS after each commit, so the resident size does not grow with the store.
 ///
 /// A file's digest is recorded once all its events are committed, so an interrupted
 /// ingest run again skips the files that were complete and re-reads the others, whose
@@ -312,12 +314,12 @@ package final class IngestPipeline: @unchecked Sendable {
     }
 
     /// Encodes and compresses a full batch on this thread, then hands it to the writer,
-    /// waiting while two batches already wait (back-pressure bounds memory).
+    /// waiting while another batch already waits (back-pressure bounds memory).
     private func enqueue(_ b: Batch) {
         let prepared: BankStore.PreparedBatch
         do { prepared = try store.bank(b.bank).prepare(parts: b.parts) } catch { fail(error); return }
         cond.lock()
-        while queue.count >= 2 && failure == nil { cond.wait() }
+        while queue.count >= 1 && failure == nil { cond.wait() }
         queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
         cond.broadcast()
         cond.unlock()
@@ -361,6 +363,7 @@ package final class IngestPipeline: @unchecked Sendable {
                 if !touched.contains(item.bank) { try bank.setDeferredSync(true) }
                 touched.insert(item.bank)
                 let r = try bank.commit(item.batch)
+                bank.releaseMappedPages()
                 cond.lock()
                 summary.stored += r.stored
                 summary.duplicates += r.duplicates

@@ -1,4 +1,7 @@
 import CLMDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Every mdb_* call of the project lives in this file.
 
@@ -152,6 +155,20 @@ package final class Environment: @unchecked Sendable {
 
     /// Flushes buffers to disk.
     package func sync() throws { try check(mdb_env_sync(handle, 1)) }
+
+    /// Drops this process's mapping of the file's pages (not the data: it stays in the
+    /// OS page cache and is mapped again on the next access), so the resident size of
+    /// a long ingest does not grow with the store. LMDB maps the file read-only and
+    /// writes through `pwrite`, so no page of the map is ever dirty here.
+    package func releaseMappedPages() {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        guard let addr = info.me_mapaddr else { return }
+        var st = MDB_stat()
+        mdb_env_stat(handle, &st)
+        let used = (info.me_last_pgno + 1) * Int(st.ms_psize)
+        _ = madvise(addr, min(used, info.me_mapsize), MADV_DONTNEED)
+    }
 
     /// With `deferred`, commits no longer wait for the disk (`MDB_NOSYNC`): a process
     /// crash loses nothing committed (the data is in the OS page cache), a power loss
