@@ -54,6 +54,20 @@ struct Accumulator: Sendable {
 /// Groups of `stats`, keyed by the values of the `by` expressions.
 struct GroupTable: Sendable {
     var groups: [[Value]: [Accumulator]] = [:]
+    /// Within one bank, groups whose keys are all bank-dictionary columns, keyed by the
+    /// dictionary ids (cheap to hash); turned into `groups` at the end of a unit.
+    var idGroups: [GroupIDs: [Accumulator]] = [:]
+    /// The same for a `stats` of `count()`s only: a number per group.
+    var idCounts: [GroupIDs: Int64] = [:]
+
+    mutating func add(_ key: [Value], _ accs: [Accumulator]) {
+        if var mine = groups[key] {
+            for i in mine.indices { mine[i].merge(accs[i]) }
+            groups[key] = mine
+        } else {
+            groups[key] = accs
+        }
+    }
 
     mutating func merge(_ o: GroupTable) {
         for (k, accs) in o.groups {
@@ -118,96 +132,205 @@ struct FastStats {
     }
 
     /// Adds the selected rows of a block to `table`.
+    ///
+    /// When every key is a dictionary column and the product of their table sizes is
+    /// small, a row's group is found by indexing an array with its combined code (no
+    /// hashing per row); otherwise rows are grouped by hashing their key values.
     func aggregate(_ ctx: BlockContext, rows: [Int32], into table: inout GroupTable) {
-        // Each key as a small per-row number where it can be (dictionary codes).
-        var local: [UInt64: Int] = [:]
-        var keyOf: [[Value]] = []
-        var accs: [[Accumulator]] = []
-        var dcCodes: [[Set<UInt32>]] = []
+        // Fields that are constant in a block (bank, account, source) act as a one-entry
+        // dictionary whose code is 0 on every row.
+        let zeros = keys.contains { BlockContext.blockConstant.contains($0.field) }
+            ? [UInt32](repeating: 0, count: ctx.count) : []
         let dictKeys: [(codes: [UInt32], values: [Value])?] = keys.map { k in
+            if k.bin == nil, BlockContext.blockConstant.contains(k.field) { return (zeros, [ctx.field(k.field)]) }
             guard k.bin == nil, case .dict(let c, let v)? = ctx.columns[Int(k.field.columnID)] else { return nil }
             return (c, v)
         }
-        var radix: [UInt64] = []
-        var compact = true
-        var total: UInt64 = 1
+        var radix: [Int] = []
+        var total = 1
+        var dense = true
         for dk in dictKeys {
-            guard let dk else { compact = false; break }
-            let r = UInt64(dk.values.count)
-            let (p, o) = total.multipliedReportingOverflow(by: r)
-            if o { compact = false; break }
-            total = p
-            radix.append(r)
+            guard let dk else { dense = false; break }
+            total *= dk.values.count
+            radix.append(dk.values.count)
+            if total > 1 << 16 { dense = false; break }
         }
         let argCols: [Decoded?] = arguments.map { $0.map { ctx.columns[Int($0.columnID)] ?? .null } ?? nil }
+        let nAggs = aggregates.count
+        var keyOf: [[Value]] = []
+        /// The combined code of each group (dense path).
+        var groupCodes: [Int] = []
+        var accs: [Accumulator] = []
+        var dcCodes: [Set<UInt32>] = []
+        let onlyCounts = aggregates.allSatisfy { $0.kind == .count && $0.argument == nil }
+        var counts: [Int64] = []
 
-        for r in rows {
+        // (No nested function here: capturing these arrays would box them and check
+        // exclusive access at run time on every row.)
+
+        var slotOf = dense ? [Int32](repeating: -1, count: total) : []
+        var hashed: [[Value]: Int] = [:]
+        // A row's combined code, computed for all selected rows up front (one pass per key).
+        var combined = [Int](repeating: 0, count: dense ? rows.count : 0)
+        if dense {
+            for (k, dk) in dictKeys.enumerated() {
+                let r = radix[k]
+                dk!.codes.withUnsafeBufferPointer { codes in
+                    combined.withUnsafeMutableBufferPointer { out in
+                        for (j, row) in rows.enumerated() { out[j] = out[j] * r + Int(codes[Int(row)]) }
+                    }
+                }
+            }
+            // Only `count()` by bank-dictionary keys: one array increment per row, then
+            // one map update per group of the block (no allocation per group).
+            let idTables = keys.map { ctx.globalIDs[Int($0.field.columnID)] }
+            if onlyCounts, keys.count <= 4, !idTables.contains(where: { $0 == nil }) {
+                var groupCounts = [Int64](repeating: 0, count: total)
+                groupCounts.withUnsafeMutableBufferPointer { gc in for c in combined { gc[c] += 1 } }
+                let n = keys.count
+                for code in 0..<total where groupCounts[code] > 0 {
+                    var rest = code
+                    var ids = GroupIDs(count: n)
+                    for k in stride(from: n - 1, through: 0, by: -1) {
+                        ids.set(k, idTables[k]![rest % radix[k]])
+                        rest /= radix[k]
+                    }
+                    table.idCounts[ids, default: 0] += groupCounts[code]
+                }
+                return
+            }
+            // Only `count()`: one array increment per row.
+            if onlyCounts {
+                var groupCounts = [Int64](repeating: 0, count: total)
+                groupCounts.withUnsafeMutableBufferPointer { gc in for c in combined { gc[c] += 1 } }
+                for code in 0..<total where groupCounts[code] > 0 {
+                    var rest = code
+                    var kv = [Value](repeating: .null, count: dictKeys.count)
+                    for k in stride(from: dictKeys.count - 1, through: 0, by: -1) {
+                        kv[k] = dictKeys[k]!.values[rest % radix[k]]
+                        rest /= radix[k]
+                    }
+                    keyOf.append(kv)
+                    groupCodes.append(code)
+                    counts.append(groupCounts[code])
+                }
+            }
+        }
+        for (j, r) in rows.enumerated() where !(dense && onlyCounts) {
             let row = Int(r)
-            ctx.row = row
             var g: Int
-            if compact {
-                var code: UInt64 = 0
-                for (i, dk) in dictKeys.enumerated() { code = code * radix[i] + UInt64(dk!.codes[row]) }
-                if let found = local[code] { g = found } else {
-                    g = keyOf.count
-                    local[code] = g
+            if dense {
+                let code = combined[j]
+                if slotOf[code] >= 0 { g = Int(slotOf[code]) } else {
                     keyOf.append(dictKeys.map { $0!.values[Int($0!.codes[row])] })
-                    accs.append(Array(repeating: Accumulator(), count: aggregates.count))
-                    dcCodes.append(Array(repeating: [], count: aggregates.count))
+                    groupCodes.append(code)
+                    g = keyOf.count - 1
+                    if onlyCounts { counts.append(0) } else {
+                        accs.append(contentsOf: repeatElement(Accumulator(), count: nAggs))
+                        dcCodes.append(contentsOf: repeatElement([], count: nAggs))
+                    }
+                    slotOf[code] = Int32(g)
                 }
             } else {
+                ctx.row = row
                 let kv: [Value] = keys.map { k in
                     let v = ctx.field(k.field)
                     guard let size = k.bin else { return v }
                     return Eval.call(.bin, [v, .int(size)])
                 }
-                var h = Hasher(); h.combine(kv)
-                let code = UInt64(bitPattern: Int64(h.finalize()))
-                if let found = local[code], keyOf[found] == kv { g = found } else {
-                    // On a hash collision fall back to a linear search of the block's groups.
-                    if let idx = keyOf.firstIndex(of: kv) { g = idx } else {
-                        g = keyOf.count
-                        if local[code] == nil { local[code] = g }
-                        keyOf.append(kv)
-                        accs.append(Array(repeating: Accumulator(), count: aggregates.count))
-                        dcCodes.append(Array(repeating: [], count: aggregates.count))
+                if let found = hashed[kv] { g = found } else {
+                    keyOf.append(kv)
+                    g = keyOf.count - 1
+                    if onlyCounts { counts.append(0) } else {
+                        accs.append(contentsOf: repeatElement(Accumulator(), count: nAggs))
+                        dcCodes.append(contentsOf: repeatElement([], count: nAggs))
                     }
+                    hashed[kv] = g
                 }
             }
+            if onlyCounts { counts[g] += 1; continue }
             for (a, agg) in aggregates.enumerated() {
-                guard let col = argCols[a] else { accs[g][a].count += 1; continue } // count()
+                let i = g * nAggs + a
+                guard let col = argCols[a] else { accs[i].count += 1; continue } // count()
                 switch agg.kind {
                 case .count:
-                    if !col.value(row).isNull { accs[g][a].count += 1 }
+                    if !col.value(row).isNull { accs[i].count += 1 }
                 case .dc:
                     if case .dict(let codes, _) = col {
-                        if codes[row] != 0 { dcCodes[g][a].insert(codes[row]) }
+                        if codes[row] != 0 { dcCodes[i].insert(codes[row]) }
                     } else {
-                        accs[g][a].add(.dc, col.value(row))
+                        accs[i].add(.dc, col.value(row))
                     }
                 case .sum, .avg:
                     if case .ints(let v, let nulls, _) = col {
-                        if nulls.isEmpty || !nulls[row] { accs[g][a].intSum &+= v[row]; accs[g][a].count += 1 }
+                        if nulls.isEmpty || !nulls[row] { accs[i].intSum &+= v[row]; accs[i].count += 1 }
                     } else {
-                        accs[g][a].add(agg.kind, col.value(row))
+                        accs[i].add(agg.kind, col.value(row))
                     }
                 default:
-                    accs[g][a].add(agg.kind, col.value(row))
+                    accs[i].add(agg.kind, col.value(row))
                 }
+            }
+        }
+        // Dense groups of bank-dictionary keys are merged by id, not by value.
+        var groupIDs: [GroupIDs]? = nil
+        let idTables = keys.map { ctx.globalIDs[Int($0.field.columnID)] }
+        if dense, keys.count <= 4, !idTables.contains(where: { $0 == nil }) {
+            groupIDs = groupCodes.map { code in
+                var rest = code
+                var ids = [UInt32](repeating: 0, count: keys.count)
+                for k in stride(from: keys.count - 1, through: 0, by: -1) {
+                    ids[k] = idTables[k]![rest % radix[k]]
+                    rest /= radix[k]
+                }
+                return GroupIDs(ids)
             }
         }
         for g in keyOf.indices {
-            for (a, _) in aggregates.enumerated() where !dcCodes[g][a].isEmpty {
-                if case .dict(_, let values)? = argCols[a] {
-                    accs[g][a].distinct = (accs[g][a].distinct ?? []).union(dcCodes[g][a].map { values[Int($0)] })
+            var groupAccs: [Accumulator]
+            if onlyCounts {
+                groupAccs = Array(repeating: Accumulator(), count: nAggs)
+                for a in 0..<nAggs { groupAccs[a].count = counts[g] }
+            } else {
+                groupAccs = Array(accs[(g * nAggs)..<((g + 1) * nAggs)])
+                for a in 0..<nAggs where !dcCodes[g * nAggs + a].isEmpty {
+                    if case .dict(_, let values)? = argCols[a] {
+                        groupAccs[a].distinct = (groupAccs[a].distinct ?? []).union(dcCodes[g * nAggs + a].map { values[Int($0)] })
+                    }
                 }
             }
-            if var mine = table.groups[keyOf[g]] {
-                for i in mine.indices { mine[i].merge(accs[g][i]) }
-                table.groups[keyOf[g]] = mine
+            if let ids = groupIDs?[g] {
+                if var mine = table.idGroups[ids] {
+                    for i in mine.indices { mine[i].merge(groupAccs[i]) }
+                    table.idGroups[ids] = mine
+                } else {
+                    table.idGroups[ids] = groupAccs
+                }
             } else {
-                table.groups[keyOf[g]] = accs[g]
+                table.add(keyOf[g], groupAccs)
             }
         }
+    }
+}
+
+/// Up to four dictionary ids, the key of a group within one bank.
+struct GroupIDs: Hashable, Sendable {
+    var a: UInt64 = 0
+    var b: UInt64 = 0
+    var count: Int
+
+    init(count: Int) { self.count = count }
+
+    init(_ ids: [UInt32]) {
+        count = ids.count
+        for (i, id) in ids.enumerated() { set(i, id) }
+    }
+
+    mutating func set(_ i: Int, _ id: UInt32) {
+        if i < 2 { a |= UInt64(id) << (32 * UInt64(i)) } else { b |= UInt64(id) << (32 * UInt64(i - 2)) }
+    }
+
+    subscript(i: Int) -> UInt32 {
+        i < 2 ? UInt32(truncatingIfNeeded: a >> (32 * UInt64(i))) : UInt32(truncatingIfNeeded: b >> (32 * UInt64(i - 2)))
     }
 }

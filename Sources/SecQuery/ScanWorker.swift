@@ -32,7 +32,11 @@ final class BlockContext: ValueSource {
     let account: String
     let source: Source
     let firstSeq: UInt64
+    /// Rows in the block.
+    let count: Int
     var columns: [Decoded?] = Array(repeating: nil, count: Field.allCases.count)
+    /// For bank-dictionary columns: the dictionary id of each code (index 0: null, id 0).
+    var globalIDs: [[UInt32]?] = Array(repeating: nil, count: Field.allCases.count)
     var raws: RawRecords?
     var row = 0
 
@@ -41,6 +45,7 @@ final class BlockContext: ValueSource {
         account = key.accountID
         source = header.source
         firstSeq = header.firstSeq
+        count = header.count
     }
 
     func field(_ f: Field) -> Value {
@@ -119,6 +124,7 @@ struct ScanWorker {
                         values.append(v)
                     }
                     ctx.columns[Int(f.columnID)] = .dict(codes: codes, values: values)
+                    ctx.globalIDs[Int(f.columnID)] = [0] + table
                 case .local(let codes, let table):
                     ctx.columns[Int(f.columnID)] = .dict(codes: codes, values: [.null] + table.map(Value.string))
                 case .ints(let v, let nulls): ctx.columns[Int(f.columnID)] = .ints(v, nulls: nulls, asBool: f.kind == .bool)
@@ -221,6 +227,29 @@ struct ScanWorker {
                     return false
                 } ?? false
                 if done { break blockLoop }
+            }
+            // Groups keyed by dictionary ids become groups keyed by values, once per unit.
+            if var table = out.groups, !table.idGroups.isEmpty || !table.idCounts.isEmpty {
+                let counted = table.idCounts.map { ids, n -> (GroupIDs, [Accumulator]) in
+                    var acc = Accumulator()
+                    acc.count = n
+                    return (ids, Array(repeating: acc, count: fast?.aggregates.count ?? 1))
+                }
+                for (ids, accs) in Array(table.idGroups) + counted {
+                    var kv: [Value] = []
+                    for k in 0..<ids.count {
+                        let id = ids[k]
+                        if id == 0 { kv.append(.null); continue }
+                        if let v = dictValues[id] { kv.append(v); continue }
+                        let v = try snap.dictionaryValue(id)
+                        dictValues[id] = v
+                        kv.append(v)
+                    }
+                    table.add(kv, accs)
+                }
+                table.idGroups = [:]
+                table.idCounts = [:]
+                out.groups = table
             }
         }
         return out
