@@ -45,7 +45,7 @@ public struct QueryEngine: Sendable {
             let bankAccounts = org.banks.first { $0.id == id }?.accounts.map(\.id) ?? []
             let accounts = prepared.plan.accounts.map { a in bankAccounts.filter { a.contains($0) } }
             let (n, total) = try bank.read { snap in
-                (try Executor.candidates(prepared.plan, accounts: accounts, snap).count, try snap.state().blocks)
+                (try Executor.candidates(prepared.plan, accounts: accounts, snap).0.count, try snap.state().blocks)
             }
             out.append((id, n, total))
         }

@@ -49,7 +49,7 @@ public struct Executor: Sendable {
             let bank = try store.bank(bankID)
             let bankAccounts = org.banks.first { $0.id == bankID }?.accounts.map(\.id) ?? []
             let accounts = plan.accounts.map { a in bankAccounts.filter { a.contains($0) } }
-            let keys = try bank.read { snap in try Executor.candidates(plan, accounts: accounts, snap) }
+            let (keys, seqs) = try bank.read { snap in try Executor.candidates(plan, accounts: accounts, snap) }
             stats.blocksConsidered += keys.count
             // Split a bank's blocks so both cores work on a one-bank query too.
             let pieces = max(1, min(keys.count / 4, 8))
@@ -57,7 +57,7 @@ public struct Executor: Sendable {
             var start = 0
             repeat {
                 let end = min(start + max(per, 1), keys.count)
-                units.append(Unit(bank: bank, keys: Array(keys[start..<end])))
+                units.append(Unit(bank: bank, keys: Array(keys[start..<end]), seqs: seqs))
                 start = end
             } while start < keys.count
         }
@@ -94,30 +94,36 @@ public struct Executor: Sendable {
         return QueryResult(columns: q.columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats)
     }
 
-    /// The blocks a bank may hold matches in, in key order.
-    static func candidates(_ plan: Plan, accounts: [String]?, _ snap: BankSnapshot) throws -> [BlockKey] {
+    /// The blocks a bank may hold matches in, in key order, and the sequence numbers
+    /// event-id look-ups found.
+    static func candidates(_ plan: Plan, accounts: [String]?, _ snap: BankSnapshot) throws -> ([BlockKey], Set<UInt64>?) {
         let q = plan.query
         let accountNumbers = accounts.map { $0.compactMap(BlockKey.accountNumber) }
-        if let accountNumbers, accountNumbers.isEmpty { return [] }
+        if let accountNumbers, accountNumbers.isEmpty { return ([], nil) }
         if plan.lookups.isEmpty {
             var keys: [BlockKey] = []
             try snap.blocks(accounts: accountNumbers, from: q.from, to: q.to) { k, _ in keys.append(k); return true }
-            return keys
+            return (keys, nil)
         }
         var result: Set<BlockKey>? = nil
+        var seqs: Set<UInt64>? = nil
         for l in plan.lookups {
             var set = Set<BlockKey>()
+            var found = Set<UInt64>()
             for v in l.values {
                 if l.field == .eventID {
                     if case .string(let id) = v, let s = try snap.sequence(ofCloudTrailEventID: id), let k = try snap.blockKey(containing: s) {
                         set.insert(k)
+                        found.insert(s)
                     }
                 } else if let id = try snap.dictionaryID(v) {
                     set.formUnion(try snap.postings(l.field, id: id))
                 }
             }
+            // Several event-id conditions must all hold: intersect what each found.
+            if l.field == .eventID { seqs = seqs.map { $0.intersection(found) } ?? found }
             result = result.map { $0.intersection(set) } ?? set
-            if result?.isEmpty == true { return [] }
+            if result?.isEmpty == true { return ([], seqs) }
         }
         var keys = Array(result ?? [])
         if let accountNumbers {
@@ -125,7 +131,7 @@ public struct Executor: Sendable {
             keys = keys.filter { allowed.contains($0.account) }
         }
         if let to = q.to { keys = keys.filter { $0.tMin <= to } }
-        return keys.sorted()
+        return (keys.sorted(), seqs)
     }
 
     static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ f: @Sendable (T) -> R) -> [R] {
@@ -150,6 +156,8 @@ struct Unit: @unchecked Sendable {
     // `BankStore` is Sendable; the keys are values.
     let bank: BankStore
     let keys: [BlockKey]
+    /// The sequence numbers event-id look-ups found (nil when the plan has none).
+    var seqs: Set<UInt64>? = nil
 }
 
 /// What one unit produced.

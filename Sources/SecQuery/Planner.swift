@@ -38,6 +38,16 @@ public struct Plan: Sendable, Equatable {
 
 /// Turns a bound query into a plan. Pure: it knows the organisation, not the store.
 public enum Planner {
+    /// `event_id == "x"` or `event_id in (...)`: answered exactly by the idempotency
+    /// index (id -> sequence number), so the executor selects those rows directly.
+    static func isEventIDLookup(_ e: BoundExpr) -> Bool {
+        switch e {
+        case .compare(.eq, .field(.eventID), .constant(.string)): return true
+        case .inList(.field(.eventID), let list, negated: false): return list.allSatisfy { if case .string = $0 { true } else { false } }
+        default: return false
+        }
+    }
+
     /// - Parameters:
     ///   - banks: the banks the caller may read and asked for, in order.
     ///   - accountsOf: each bank's account ids.

@@ -40,7 +40,10 @@ final class BlockContext: ValueSource {
     var raws: RawRecords?
     var row = 0
 
+    let key: BlockKey
+
     init(bank: String, key: BlockKey, header: BlockHeader) {
+        self.key = key
         self.bank = bank
         account = key.accountID
         source = header.source
@@ -110,6 +113,17 @@ struct ScanWorker {
             var dictValues: [UInt32: Value] = [:]
             func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext) throws {
                 guard !BlockContext.blockConstant.contains(f), f != .seq, ctx.columns[Int(f.columnID)] == nil else { return }
+                if f == .eventID, header.column(f) == nil, !BlockDraft.storesEventID(header.source) {
+                    // Read from the raw records: every row's id is distinct, codes 1...n.
+                    if ctx.raws == nil { ctx.raws = try snap.raw(ctx.key) }
+                    guard let raws = ctx.raws else { ctx.columns[Int(f.columnID)] = .null; return }
+                    let path = [BoundExpr.RawPathSegment(name: "eventID", index: nil)]
+                    var values: [Value] = [.null]
+                    values.reserveCapacity(header.count + 1)
+                    for i in 0..<min(raws.count, header.count) { values.append(raws.withRecord(i) { RawJSON.value(in: $0, path: path) }) }
+                    ctx.columns[Int(f.columnID)] = .dict(codes: (0..<header.count).map { UInt32($0 + 1) }, values: values)
+                    return
+                }
                 guard let info = header.column(f) else { ctx.columns[Int(f.columnID)] = .null; return }
                 switch try BlockDecoder.column(info, count: header.count, in: value) {
                 case .absent: ctx.columns[Int(f.columnID)] = .null
@@ -152,8 +166,13 @@ struct ScanWorker {
                             sel = sel.filter { t[Int($0)] >= lo && t[Int($0)] <= hi }
                         }
                     }
+                    // Event-id look-ups name the exact rows (the index maps id -> seq).
+                    if let seqs = unit.seqs {
+                        sel = sel.filter { seqs.contains(header.firstSeq + UInt64($0)) }
+                    }
                     var readRows = false
                     for (ci, c) in plan.filter.enumerated() where !sel.isEmpty {
+                        if unit.seqs != nil, Planner.isEventIDLookup(c) { continue }
                         let fields = filterFields[ci]
                         if !filterRaw[ci] && fields.isSubset(of: BlockContext.blockConstant) {
                             if !Eval.truth(Eval.evaluate(c, ctx)) { sel = [] }

@@ -252,9 +252,13 @@ package struct BlockDraft: Sendable {
         // `events` outlives the pointers (it is not mutated during this init).
         let bases = events.map { part in part.withUnsafeBufferPointer { $0.baseAddress } }
         let (lo2, hi2) = (lo, hi)
+        let src = source
         columns = withExtendedLifetime(events) {
             Field.allCases.compactMap { f in
-                f.encoding.flatMap { BlockDraft.encode(f, $0, bases, rows, tMin: lo2, tMax: hi2) }
+                // A CloudTrail eventID is in the raw record and in the idempotency index
+                // (id -> seq); a column of random UUIDs would be a fifth of the block.
+                if f == .eventID && !BlockDraft.storesEventID(src) { return nil }
+                return f.encoding.flatMap { BlockDraft.encode(f, $0, bases, rows, tMin: lo2, tMax: hi2) }
             }
         }
     }
@@ -341,6 +345,10 @@ package struct BlockDraft: Sendable {
             return ColumnDraft(field: f, encoding: enc, dictValues: [], body: pack(w.bytes), min: mn, max: mx)
         }
     }
+
+    /// Whether blocks of a source keep an `event_id` column. CloudTrail's is read from
+    /// the raw record (`eventID`) when a query needs it.
+    public static func storesEventID(_ source: Source) -> Bool { source != .cloudtrail }
 
     /// Column bodies start with a flag byte: 0 stored as is, 1 zstd frame.
     private static func pack(_ b: [UInt8]) -> [UInt8] {

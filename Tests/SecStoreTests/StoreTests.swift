@@ -17,16 +17,18 @@ import Testing
                     let pr = try BlockDecoder.column(h.column(.principal)!, count: h.count, in: v)
                     let ip = try BlockDecoder.column(h.column(.srcIP)!, count: h.count, in: v)
                     let by = try BlockDecoder.column(h.column(.bytes)!, count: h.count, in: v)
-                    let ev = try BlockDecoder.column(h.column(.eventID)!, count: h.count, in: v)
+                    // CloudTrail blocks keep no event_id column: the id is in the raw record.
+                    #expect(h.column(.eventID) == nil)
                     let raws = try snap.raw(k)!
                     guard case .times(let t) = times, case .global(let pc, let pt) = pr, case .global(let ic, let it) = ip,
-                          case .ints(let bv, let bn) = by, case .local(let ec, let et) = ev else { Issue.record("bad column kinds"); return }
+                          case .ints(let bv, let bn) = by else { Issue.record("bad column kinds"); return }
                     for i in 0..<h.count {
                         let p = pc[i] == 0 ? nil : try snap.dictionaryValue(pt[Int(pc[i]) - 1]).text
                         var addr: IPAddress? = nil
                         if ic[i] != 0, case .ip(let a) = try snap.dictionaryValue(it[Int(ic[i]) - 1]) { addr = a }
                         let b: Int64? = (bn.isEmpty || !bn[i]) ? bv[i] : nil
-                        out[h.firstSeq + UInt64(i)] = (t[i], p, addr, b, raws[i], ec[i] == 0 ? nil : et[Int(ec[i]) - 1])
+                        let id = String(decoding: raws[i], as: UTF8.self).split(separator: "\"")[3]
+                        out[h.firstSeq + UInt64(i)] = (t[i], p, addr, b, raws[i], String(id))
                     }
                 }
             }
