@@ -1,4 +1,5 @@
 import CLMDB
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -160,14 +161,20 @@ package final class Environment: @unchecked Sendable {
     /// OS page cache and is mapped again on the next access), so the resident size of
     /// a long ingest does not grow with the store. LMDB maps the file read-only and
     /// writes through `pwrite`, so no page of the map is ever dirty here.
+    ///
+    /// LMDB does not expose where it mapped the file (`me_mapaddr` is only set with
+    /// `MDB_FIXEDMAP`), so the mapping of `data.mdb` is found in `/proc/self/maps`.
     package func releaseMappedPages() {
-        var info = MDB_envinfo()
-        mdb_env_info(handle, &info)
-        guard let addr = info.me_mapaddr else { return }
-        var st = MDB_stat()
-        mdb_env_stat(handle, &st)
-        let used = (info.me_last_pgno + 1) * Int(st.ms_psize)
-        _ = madvise(addr, min(used, info.me_mapsize), MADV_DONTNEED)
+        #if os(Linux)
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
+        let file = path + "/data.mdb"
+        for line in maps.split(separator: "\n") where line.hasSuffix(file) {
+            let range = line.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16), hi > lo,
+                  let addr = UnsafeMutableRawPointer(bitPattern: lo) else { continue }
+            _ = madvise(addr, Int(hi - lo), MADV_DONTNEED)
+        }
+        #endif
     }
 
     /// With `deferred`, commits no longer wait for the disk (`MDB_NOSYNC`): a process
