@@ -14,7 +14,8 @@ public enum WholeGzip {
         // ISIZE of the last member: the exact size of a single-member file.
         let n = compressed.count
         let isize = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
-        var out = [UInt8](repeating: 0, count: max(isize, 1024))
+        // Uninitialised: libdeflate writes every byte that is kept.
+        var out = [UInt8](unsafeUninitializedCapacity: max(isize, 1024)) { _, n in n = max(isize, 1024) }
         var outLen = 0
         var inPos = 0
         return compressed.withUnsafeBytes { src -> [UInt8]? in

@@ -128,6 +128,9 @@ class Duck:
             problems.append("eventID: %d set, %d distinct of %d rows" % (ids, distinct_ids, n))
         return n, problems
 
+    def columns(self):
+        return len(self.con.execute("DESCRIBE ct").fetchall())
+
     def table_bytes(self):
         try:
             row = self.con.execute("SELECT memory_usage FROM pragma_database_size()").fetchone()

@@ -29,7 +29,7 @@ def run(cmd, step, cwd=None, env=None, check=True, input_text=None):
     t = time.perf_counter()
     try:
         p = subprocess.run(cmd, cwd=cwd, env=env, input=input_text, capture_output=True, text=True)
-    except FileNotFoundError as e:
+    except OSError as e:
         raise StepError("%s: cannot run %s: %s" % (step, cmd[0], e))
     el = time.perf_counter() - t
     if check and p.returncode != 0:
@@ -39,7 +39,8 @@ def run(cmd, step, cwd=None, env=None, check=True, input_text=None):
 
 
 def run_measured(cmd, step, cwd=None):
-    """Runs cmd with stdout/stderr to temp files; returns (stdout, stderr, wall s, peak RSS bytes).
+    """Runs cmd with stdout/stderr to temp files; returns (stdout, stderr, wall s, peak RSS
+    bytes, CPU s).
 
     The peak RSS is the child's own (os.wait4), not the high-water mark of all children.
     """
@@ -47,7 +48,7 @@ def run_measured(cmd, step, cwd=None):
         t = time.perf_counter()
         try:
             p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        except FileNotFoundError as e:
+        except OSError as e:
             raise StepError("%s: cannot run %s: %s" % (step, cmd[0], e))
         _, status, ru = os.wait4(p.pid, 0)
         el = time.perf_counter() - t
@@ -58,7 +59,8 @@ def run_measured(cmd, step, cwd=None):
         se = err.read().decode("utf-8", "replace")
     if p.returncode != 0:
         raise StepError("%s: `%s` exited %d\n%s" % (step, " ".join(cmd), p.returncode, tail(se or so)))
-    return so, se, el, ru.ru_maxrss * 1024  # ru_maxrss is KiB on Linux
+    # ru_maxrss is KiB on Linux
+    return so, se, el, ru.ru_maxrss * 1024, ru.ru_utime + ru.ru_stime
 
 
 def bash_pipeline(script, step):

@@ -187,6 +187,11 @@ package final class IngestPipeline: @unchecked Sendable {
                 return
             }
         }
+        if let inflated, inflated.count <= 256 << 20 {
+            // Whole in memory already: parse it in place, without the reader's copies.
+            ingestWhole(id: id, path: path, bytes: inflated, fileSize: fileSize, digest: digest, now: now, scratch: scratch)
+            return
+        }
         let stdinDigest = path == "-" ? FileDigest() : nil
         let reader: InputReader
         do {
@@ -246,6 +251,41 @@ package final class IngestPipeline: @unchecked Sendable {
         if reader.error != nil { summary.cutFiles += 1 }
         cond.unlock()
         record(file: id, path: path, digest: path == "-" ? nil : digest, quarantine: quarantine, parsing: true)
+    }
+
+    /// Parses a file held whole in memory (an intact gzip file, inflated, or a small
+    /// plain file).
+    private func ingestWhole(id: Int, path: String, bytes: [UInt8], fileSize: Int64, digest: [UInt8], now: Int64,
+                             scratch: ParseScratch) {
+        cond.lock()
+        pending[id] = 1
+        cond.unlock()
+        var quarantine: [Store.QuarantineEntry] = []
+        var out = ParseOutput()
+        let format = options.format ?? bytes.withUnsafeBytes { b in
+            InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
+        }
+        if let format {
+            out = bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, file: path, format: format, scratch: scratch) }
+            for q in out.quarantined {
+                quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
+                                        dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
+            }
+            let events = out.events
+            out.events = []
+            route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+        } else {
+            quarantine.append(.init(file: path, offset: 0, reason: "unrecognised format (not CloudTrail); use --format to name it",
+                                    at: now, bytes: Array(bytes.prefix(4096)), size: bytes.count,
+                                    dedupKey: Self.dedupKey(digest, 0, "format")))
+        }
+        cond.lock()
+        summary.inputBytes += fileSize
+        summary.parsedBytes += Int64(out.inputBytes)
+        summary.records += out.records
+        summary.warnings += out.warnings.prefix(20)
+        cond.unlock()
+        record(file: id, path: path, digest: digest, quarantine: quarantine, parsing: true)
     }
 
     /// Finishes a file: keeps its refusals and releases its "being parsed" count.
@@ -421,14 +461,31 @@ package final class IngestPipeline: @unchecked Sendable {
     /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
     static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-        guard size < 64 << 20, let data = FileManager.default.contents(atPath: path) else {
+        guard size < 64 << 20, let bytes = readWhole(path, size: Int(size)) else {
             return (try digest(of: path), nil, size)
         }
-        let bytes = [UInt8](data)
         let d = FileDigest()
         bytes.withUnsafeBytes { d.update($0) }
         let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
-        return (d.finish(), isGzip ? WholeGzip.inflate(bytes) : nil, Int64(bytes.count))
+        return (d.finish(), isGzip ? WholeGzip.inflate(bytes) : bytes, Int64(bytes.count))
+    }
+
+    /// The file's bytes, read straight into an array; nil when it changed size or failed.
+    static func readWhole(_ path: String, size: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, n in
+            n = 0
+            while n < size {
+                let r = read(fd, buf.baseAddress! + n, size - n)
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { failed = r < 0; break }
+                n += r
+            }
+        }
+        return failed || bytes.count != size ? nil : bytes
     }
 
     static func digest(of path: String) throws -> [UInt8] {
