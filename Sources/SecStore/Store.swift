@@ -109,6 +109,12 @@ public final class Store: @unchecked Sendable {
         return b
     }
 
+    /// Transactions left open in this process on the catalog and the open banks.
+    package var openTransactions: Int {
+        lock.lock(); defer { lock.unlock() }
+        return catalog.openTransactions + openBanks.values.reduce(0) { $0 + $1.env.openTransactions }
+    }
+
     // MARK: - File digests
 
     /// Whether a file with this digest was ingested completely before.

@@ -13,7 +13,11 @@ final class TempStore {
         try store.register(org)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
+    deinit {
+        // Every transaction a test began has ended (committed, aborted or read).
+        precondition(store.openTransactions == 0, "a transaction was left open")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
 
     static let defaultOrg = Org(banks: [
         .init(id: "acme-bank", name: "Acme", accounts: [

@@ -88,6 +88,9 @@ package final class Environment: @unchecked Sendable {
 
     deinit { mdb_env_close(handle) }
 
+    /// Transactions of this process open now (tests assert none is left open).
+    package var openTransactions: Int { state.count }
+
     /// The current map size in bytes.
     package var mapSize: Int {
         var info = MDB_envinfo()
@@ -202,6 +205,11 @@ private final class LockedState: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         active -= 1
         cond.broadcast()
+    }
+
+    var count: Int {
+        cond.lock(); defer { cond.unlock() }
+        return active
     }
 
     func exclusively(_ body: () throws -> Void) throws {
