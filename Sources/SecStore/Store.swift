@@ -37,6 +37,29 @@ public final class Store: @unchecked Sendable {
         quarantine = try catalog.openDB("quarantine")
         quarantineKeys = try catalog.openDB("quarantine-keys")
         catalogMeta = try catalog.openDB("meta")
+        try checkFormat()
+    }
+
+    /// The layout of the store's databases and blocks. A store written in another
+    /// layout is refused rather than misread.
+    public static let format: UInt32 = 1
+    static let formatKey = Array("format".utf8)
+
+    private func checkFormat() throws {
+        let found = try catalog.read { txn in
+            try Store.formatKey.withUnsafeBytes { k in try txn.get(catalogMeta, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }
+        }
+        if let found {
+            guard found == Store.format else {
+                throw StoreError(.corrupt, "store '\(path)' has format \(found); this secq reads format \(Store.format) (ingest the logs into a new store)")
+            }
+            return
+        }
+        let empty = try catalog.read { txn in txn.count(orgDB) == 0 && txn.count(files) == 0 }
+        guard empty else {
+            throw StoreError(.corrupt, "store '\(path)' has no format mark; it was made by an older secq (ingest the logs into a new store)")
+        }
+        try catalog.write { txn in try txn.put(catalogMeta, Store.formatKey, withUnsafeBytes(of: Store.format.littleEndian) { Array($0) }) }
     }
 
     // MARK: - Organisation
