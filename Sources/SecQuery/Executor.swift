@@ -74,7 +74,6 @@ public struct Executor: Sendable {
         if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
             var merged = fast
             for o in outputs.dropFirst() { if let g = o.groups { merged.merge(g) } }
-            _ = fast
             rows = merged.rows(keys: keys.count, aggregates: aggs)
             remaining.removeFirst()
         } else {

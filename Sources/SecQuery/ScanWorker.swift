@@ -168,7 +168,9 @@ struct ScanWorker {
                     }
                     // Event-id look-ups name the exact rows (the index maps id -> seq).
                     if let seqs = unit.seqs {
-                        sel = sel.filter { seqs.contains(header.firstSeq + UInt64($0)) }
+                        let rows = seqs.filter { $0 >= header.firstSeq && $0 <= header.lastSeq }.map { Int32($0 - header.firstSeq) }.sorted()
+                        let kept = Set(sel)
+                        sel = rows.filter(kept.contains)
                     }
                     var readRows = false
                     for (ci, c) in plan.filter.enumerated() where !sel.isEmpty {

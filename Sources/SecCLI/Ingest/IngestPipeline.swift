@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import SecIngest
 import SecModel
@@ -214,28 +217,14 @@ package final class IngestPipeline: @unchecked Sendable {
         var warnings: [String] = []
         while let chunk = reader.next() {
             if format == nil {
-                format = chunk.bytes.withUnsafeBytes { b in
-                    InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
-                }
-                if format == nil {
-                    quarantine.append(.init(file: path, offset: chunk.offset, reason: "unrecognised format (not CloudTrail); use --format to name it",
-                                            at: now, bytes: Array(chunk.bytes.prefix(4096)), size: chunk.bytes.count,
-                                            dedupKey: Self.dedupKey(digest, chunk.offset, "format")))
-                    break
-                }
+                format = detectFormat(chunk.bytes, offset: chunk.offset, path: path, digest: digest, now: now, quarantine: &quarantine)
+                if format == nil { break }
             }
             var out = IngestParser.parse(chunk: chunk, file: path, format: format!, scratch: scratch)
             parsedBytes += Int64(out.inputBytes)
             records += out.records
             warnings += out.warnings
-            for q in out.quarantined {
-                quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
-                                        dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
-            }
-            // Taken out of `out` so route owns the only reference and edits it in place.
-            let events = out.events
-            out.events = []
-            route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
             if stopped { return }
         }
         if let err = reader.error {
@@ -247,7 +236,7 @@ package final class IngestPipeline: @unchecked Sendable {
         summary.inputBytes += inflated != nil ? fileSize : reader.rawByteCount
         summary.parsedBytes += parsedBytes
         summary.records += records
-        summary.warnings += warnings.prefix(20)
+        if summary.warnings.count < 100 { summary.warnings += warnings.prefix(20) }
         if reader.error != nil { summary.cutFiles += 1 }
         cond.unlock()
         record(file: id, path: path, digest: path == "-" ? nil : digest, quarantine: quarantine, parsing: true)
@@ -262,30 +251,45 @@ package final class IngestPipeline: @unchecked Sendable {
         cond.unlock()
         var quarantine: [Store.QuarantineEntry] = []
         var out = ParseOutput()
-        let format = options.format ?? bytes.withUnsafeBytes { b in
-            InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
-        }
-        if let format {
+        if let format = options.format ?? detectFormat(bytes, offset: 0, path: path, digest: digest, now: now, quarantine: &quarantine) {
             out = bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, file: path, format: format, scratch: scratch) }
-            for q in out.quarantined {
-                quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
-                                        dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
-            }
-            let events = out.events
-            out.events = []
-            route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
-        } else {
-            quarantine.append(.init(file: path, offset: 0, reason: "unrecognised format (not CloudTrail); use --format to name it",
-                                    at: now, bytes: Array(bytes.prefix(4096)), size: bytes.count,
-                                    dedupKey: Self.dedupKey(digest, 0, "format")))
+            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
         }
         cond.lock()
         summary.inputBytes += fileSize
         summary.parsedBytes += Int64(out.inputBytes)
         summary.records += out.records
-        summary.warnings += out.warnings.prefix(20)
+        if summary.warnings.count < 100 { summary.warnings += out.warnings.prefix(20) }
         cond.unlock()
         record(file: id, path: path, digest: digest, quarantine: quarantine, parsing: true)
+    }
+
+    /// The format of an input from its first bytes and path; nil (and the piece
+    /// quarantined) when it is not one secq reads.
+    private func detectFormat(_ bytes: [UInt8], offset: Int64, path: String, digest: [UInt8], now: Int64,
+                              quarantine: inout [Store.QuarantineEntry]) -> InputFormat? {
+        let format = bytes.withUnsafeBytes { b in
+            InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
+        }
+        if format == nil {
+            quarantine.append(.init(file: path, offset: offset, reason: "unrecognised format (not CloudTrail); use --format to name it",
+                                    at: now, bytes: Array(bytes.prefix(4096)), size: bytes.count,
+                                    dedupKey: Self.dedupKey(digest, offset, "format")))
+        }
+        return format
+    }
+
+    /// Keeps a parse's refusals and sends its events on to their banks.
+    private func take(_ out: inout ParseOutput, file id: Int, path: String, digest: [UInt8], now: Int64,
+                      quarantine: inout [Store.QuarantineEntry]) {
+        for q in out.quarantined {
+            quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
+                                    dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
+        }
+        // Taken out of `out` so route owns the only reference and edits it in place.
+        let events = out.events
+        out.events = []
+        route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
     }
 
     /// Finishes a file: keeps its refusals and releases its "being parsed" count.

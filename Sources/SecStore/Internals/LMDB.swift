@@ -99,8 +99,29 @@ package final class Environment: @unchecked Sendable {
     }
 
     /// Opens or creates a named database. Call once per name, at open time.
+    ///
+    /// An existing database is opened in a read transaction (a write transaction would
+    /// wait for the writer and commit); only a missing one takes a write transaction.
     package func openDB(_ name: String, create: Bool = true) throws -> DB {
-        try write { txn in try txn.openDB(name, create: create) }
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+        if rc == MDB_MAP_RESIZED {
+            mdb_env_set_mapsize(handle, 0)
+            rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+        }
+        try check(rc)
+        var dbi: MDB_dbi = 0
+        let found = mdb_dbi_open(txn, name, 0, &dbi)
+        if found == 0 {
+            // "The handle may only be used after the transaction commits" holds for
+            // handles opened in a write txn; one opened in a read txn stays valid for the
+            // environment once that txn ends with commit (lmdb.h, mdb_dbi_open).
+            try check(mdb_txn_commit(txn))
+            return DB(dbi: dbi)
+        }
+        mdb_txn_abort(txn)
+        guard found == MDB_NOTFOUND else { throw LMDBError(rawValue: found) }
+        return try write { txn in try txn.openDB(name, create: create) }
     }
 
     /// Runs `body` in a read-only snapshot. Values lent to `body` live only until it returns.
