@@ -49,6 +49,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
                 guard digits > 0, cur <= 255, parts < 3 else { return nil }
                 out = out << 8 | cur; parts += 1; cur = 0; digits = 0
             } else if c >= 48 && c <= 57 {
+                // A leading zero ("010") could mean octal to some parsers: refuse it.
+                if digits == 1 && cur == 0 { return nil }
                 cur = cur * 10 + UInt32(c - 48); digits += 1
                 if digits > 3 { return nil }
             } else { return nil }

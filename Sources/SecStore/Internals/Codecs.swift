@@ -36,15 +36,12 @@ package enum Zstd {
     }
 }
 
-/// SHA-256 digests (OpenSSL's libcrypto).
+/// SHA-256 digests (OpenSSL's libcrypto, through its EVP interface).
 package enum SHA256Digest {
     package static func hash(_ parts: UnsafeRawBufferPointer...) -> [UInt8] {
-        var ctx = SHA256_CTX()
-        SHA256_Init(&ctx)
-        for p in parts where p.count > 0 { SHA256_Update(&ctx, p.baseAddress, p.count) }
-        var out = [UInt8](repeating: 0, count: 32)
-        out.withUnsafeMutableBytes { _ = SHA256_Final($0.bindMemory(to: UInt8.self).baseAddress, &ctx) }
-        return out
+        let d = FileDigest()
+        for p in parts { d.update(p) }
+        return d.finish()
     }
 
     package static func hash(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { hash($0) } }
@@ -129,17 +126,29 @@ package enum BE {
     package static func bytes(_ v: UInt64) -> [UInt8] { var o = [UInt8](); put(v, into: &o); return o }
 }
 
-/// An incremental SHA-256, for file digests.
+/// An incremental SHA-256, for file digests and block hashes.
+///
+/// `@unchecked Sendable` is not claimed: one digest belongs to one thread.
 public final class FileDigest {
-    private var ctx = SHA256_CTX()
-    public init() { SHA256_Init(&ctx) }
-    public func update(_ b: UnsafeRawBufferPointer) {
-        if b.count > 0 { SHA256_Update(&ctx, b.baseAddress, b.count) }
+    private let ctx: OpaquePointer
+
+    public init() {
+        ctx = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
     }
+
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    public func update(_ b: UnsafeRawBufferPointer) {
+        if b.count > 0 { EVP_DigestUpdate(ctx, b.baseAddress, b.count) }
+    }
+
     public func finish() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        out.withUnsafeMutableBytes { _ = SHA256_Final($0.bindMemory(to: UInt8.self).baseAddress, &ctx) }
+        var n: UInt32 = 0
+        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(ctx, $0.baseAddress, &n) }
         return out
     }
+
     public static func hex(_ d: [UInt8]) -> String { SHA256Digest.hex(d) }
 }
