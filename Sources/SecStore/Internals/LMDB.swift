@@ -103,23 +103,22 @@ package final class Environment: @unchecked Sendable {
     /// An existing database is opened in a read transaction (a write transaction would
     /// wait for the writer and commit); only a missing one takes a write transaction.
     package func openDB(_ name: String, create: Bool = true) throws -> DB {
-        var txn: OpaquePointer?
-        var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
-        if rc == MDB_MAP_RESIZED {
-            mdb_env_set_mapsize(handle, 0)
-            rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
-        }
-        try check(rc)
+        try state.enter()
+        let txn: OpaquePointer
+        do { txn = try beginRead() } catch { state.leave(); throw error }
         var dbi: MDB_dbi = 0
         let found = mdb_dbi_open(txn, name, 0, &dbi)
         if found == 0 {
             // "The handle may only be used after the transaction commits" holds for
             // handles opened in a write txn; one opened in a read txn stays valid for the
             // environment once that txn ends with commit (lmdb.h, mdb_dbi_open).
-            try check(mdb_txn_commit(txn))
+            let rc = mdb_txn_commit(txn)
+            state.leave()
+            try check(rc)
             return DB(dbi: dbi)
         }
         mdb_txn_abort(txn)
+        state.leave()
         guard found == MDB_NOTFOUND else { throw LMDBError(rawValue: found) }
         return try write { txn in try txn.openDB(name, create: create) }
     }
@@ -128,18 +127,24 @@ package final class Environment: @unchecked Sendable {
     package func read<T>(_ body: (borrowing ReadTxn) throws -> T) throws -> T {
         try state.enter()
         defer { state.leave() }
+        let txn = try beginRead()
+        let r = ReadTxn(txn)
+        defer { mdb_txn_abort(txn) }
+        return try body(r)
+    }
+
+    /// Begins a read-only transaction, adopting the map size when another process grew it.
+    private func beginRead() throws(LMDBError) -> OpaquePointer {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
         if rc == MDB_MAP_RESIZED {
-            // Another process grew the map: adopt its size (no txn of ours is open
-            // here other than possibly concurrent readers, which LMDB permits for size 0).
+            // Another process grew the map: adopt its size (size 0 means "as the file
+            // says", which LMDB permits while readers of ours may be open).
             mdb_env_set_mapsize(handle, 0)
             rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
         }
         try check(rc)
-        let r = ReadTxn(txn!)
-        defer { mdb_txn_abort(txn) }
-        return try body(r)
+        return txn!
     }
 
     /// Runs `body` in a write transaction: commits when it returns, aborts when it throws.
