@@ -173,3 +173,44 @@ func bankCounts(_ store: String) throws -> [String: Int] {
 enum BlockHeaderMagic {
     static let prefix: [UInt8] = Array("SQB1".utf8)
 }
+
+@Suite struct CutInputTests {
+    let data = GeneratedData.shared
+
+    /// A gzip file cut in the middle: libdeflate refuses it whole, the streaming reader
+    /// keeps every record before the cut, and the cut is quarantined with its reason.
+    @Test func truncatedGzipKeepsTheRecordsBeforeTheCut() throws {
+        let dir = temporaryDirectory("cut")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The largest generated file, so the cut leaves several whole records before it.
+        let root = data.dir + "/AWSLogs/"
+        let files = try FileManager.default.subpathsOfDirectory(atPath: root).filter { $0.hasSuffix(".json.gz") }
+        let biggest = try files.max { try Data(contentsOf: URL(fileURLWithPath: root + $0)).count < Data(contentsOf: URL(fileURLWithPath: root + $1)).count }!
+        let whole = try Data(contentsOf: URL(fileURLWithPath: root + biggest))
+        let cutFile = dir + "/cut.json.gz"
+        try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cutFile))
+
+        // What the cut keeps, by an independent reader: zlib through Foundation is not
+        // available on Linux, so gunzip the prefix with the system's gzip.
+        let r = try run("/bin/sh", ["-c", "gzip -dc < '\(cutFile)' 2>/dev/null; true"])
+        let inflated = Array(r.out.utf8)
+        // Complete records are the ones whose closing '}' at depth 2 precedes the cut:
+        // count the eventIDs whose record is followed by a comma or the array end.
+        let text = String(decoding: inflated, as: UTF8.self)
+        let completeIDs = text.components(separatedBy: "\"eventID\":\"").dropFirst().filter { part in
+            part.contains("\"recipientAccountId\"") && (part.contains("},{") || part.contains("}]"))
+        }.count
+
+        let store = dir + "/store"
+        #expect(try secq(["init", "--store", store, "--org", data.dir + "/org.json"]).status == 0)
+        let ing = try secq(["ingest", "--store", store, "--json", cutFile])
+        #expect(ing.status == 0, "\(ing.err)")
+        let s = try JSONSerialization.jsonObject(with: Data(ing.out.utf8)) as! [String: Any]
+        #expect(s["cut_files"] as? Int == 1)
+        #expect(completeIDs > 0)
+        #expect(s["stored"] as? Int == completeIDs, "every complete record before the cut is stored")
+        let q = try secq(["quarantine", "list", "--store", store, "--format", "json"])
+        let reasons = try q.out.split(separator: "\n").map { (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["reason"] as! String }
+        #expect(reasons.contains { $0.contains("gzip") }, "\(reasons)")
+    }
+}
