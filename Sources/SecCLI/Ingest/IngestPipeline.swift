@@ -70,8 +70,8 @@ package final class IngestPipeline: @unchecked Sendable {
     private var summary = IngestSummary()
     /// Per file: pieces still to commit (+1 while it is being parsed).
     private var pending: [Int: Int] = [:]
-    private var digests: [Int: (digest: [UInt8], path: String)] = [:]
-    private var completed: [(digest: [UInt8], info: String)] = []
+    private var digests: [Int: [UInt8]] = [:]
+    private var completed: [[UInt8]] = []
     private var filesDone = 0
     private var nextFile = 0
     private var totalFiles = 0
@@ -302,7 +302,7 @@ package final class IngestPipeline: @unchecked Sendable {
         summary.quarantined += quarantine.count
         filesDone += 1
         if parsing {
-            if let digest { digests[id] = (digest, path) }
+            if let digest { digests[id] = digest }
             release(file: id)
         }
         cond.unlock()
@@ -383,7 +383,7 @@ package final class IngestPipeline: @unchecked Sendable {
             let done = completed
             completed = []
             cond.unlock()
-            try store.recordFiles(done)
+            try store.recordFiles(done, at: Int64(Date().timeIntervalSince1970 * 1000))
             lastSync = Date()
         }
         while true {
@@ -431,7 +431,7 @@ package final class IngestPipeline: @unchecked Sendable {
         if pending[id] == 0 {
             pending[id] = nil
             if let d = digests.removeValue(forKey: id) {
-                completed.append((d.digest, "{\"path\":\(JSONString.quote(d.path))}"))
+                completed.append(d)
             }
         }
     }
@@ -517,13 +517,5 @@ enum Count {
         if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
         if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
         return String(n)
-    }
-}
-
-enum JSONString {
-    static func quote(_ s: String) -> String {
-        var out = ""
-        JSONLine.escape(s, into: &out)
-        return out
     }
 }
