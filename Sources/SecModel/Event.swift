@@ -86,48 +86,9 @@ public struct Event: Sendable, Equatable {
 }
 
 extension Event {
-    /// The value of a core field, `.null` when absent. Inlinable so that reading one
-    /// field of an event in an array does not copy the whole event.
-    @inlinable
+    /// The value of a core field, `.null` when absent.
     public func value(of field: Field) -> Value {
-        @inline(__always) func s(_ v: String?) -> Value { v.map(Value.string) ?? .null }
-        @inline(__always) func i(_ v: Int64?) -> Value { v.map(Value.int) ?? .null }
-        switch field {
-        case .time: return .time(time)
-        case .seq: return .int(Int64(bitPattern: seq))
-        case .bank: return .string(bank)
-        case .account: return .string(account)
-        case .ou: return s(ou)
-        case .region: return s(region)
-        case .source: return .string(source.rawValue)
-        case .eventClass: return .string(eventClass.rawValue)
-        case .action: return s(action)
-        case .outcome: return .string(outcome.rawValue)
-        case .principal: return s(principal)
-        case .principalType: return s(principalType)
-        case .accessKey: return s(accessKey)
-        case .mfa: return mfa.map(Value.bool) ?? .null
-        case .srcIP: return srcIP.map(Value.ip) ?? .null
-        case .srcService: return s(srcService)
-        case .srcPort: return i(srcPort)
-        case .dstIP: return dstIP.map(Value.ip) ?? .null
-        case .dstPort: return i(dstPort)
-        case .proto: return i(proto)
-        case .bytes: return i(bytes)
-        case .packets: return i(packets)
-        case .service: return s(service)
-        case .resource: return s(resource)
-        case .resourceType: return s(resourceType)
-        case .userAgent: return s(userAgent)
-        case .errorCode: return s(errorCode)
-        case .httpStatus: return i(httpStatus)
-        case .url: return s(url)
-        case .queryName: return s(queryName)
-        case .eventID: return s(eventID)
-        case .severity: return severity.map(Value.double) ?? .null
-        case .findingType: return s(findingType)
-        case .title: return s(title)
-        }
+        withUnsafePointer(to: self) { Event.reader(for: field)($0) }
     }
 }
 

@@ -61,7 +61,7 @@ public struct Executor: Sendable {
                 start = end
             } while start < keys.count
         }
-        let partials = Executor.parallelMap(units) { unit in
+        let partials = BankStore.parallelMap(units) { unit in
             Result { try ScanWorker(plan: plan, unit: unit).run() }
         }
         var outputs: [ScanOutput] = []
@@ -132,22 +132,6 @@ public struct Executor: Sendable {
         if let to = q.to { keys = keys.filter { $0.tMin <= to } }
         return (keys.sorted(), seqs)
     }
-
-    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ f: @Sendable (T) -> R) -> [R] {
-        if items.count <= 1 { return items.map(f) }
-        var out = [R?](repeating: nil, count: items.count)
-        out.withUnsafeMutableBufferPointer { buf in
-            let b = SendableBuffer(buffer: buf)
-            DispatchQueue.concurrentPerform(iterations: items.count) { i in b.buffer[i] = f(items[i]) }
-        }
-        return out.map { $0! }
-    }
-}
-
-/// `@unchecked Sendable`: each `concurrentPerform` iteration writes only its own slot,
-/// and the buffer outlives the call.
-struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
 }
 
 /// A bank and a run of its blocks, scanned by one worker.

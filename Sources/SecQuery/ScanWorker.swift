@@ -126,7 +126,6 @@ struct ScanWorker {
                 }
                 guard let info = header.column(f) else { ctx.columns[Int(f.columnID)] = .null; return }
                 switch try BlockDecoder.column(info, count: header.count, in: value) {
-                case .absent: ctx.columns[Int(f.columnID)] = .null
                 case .times(let t): ctx.columns[Int(f.columnID)] = .times(t)
                 case .global(let codes, let table):
                     var values: [Value] = [.null]

@@ -152,14 +152,6 @@ public struct BankSnapshot {
             e = try c.next()
         }
     }
-
-    /// Bytes in use by each database (pages x page size).
-    public func databaseSizes() -> [(String, Int)] {
-        let r = read
-        return [("blocks", bank.blocks), ("raw", bank.raw), ("seq", bank.seq), ("dict", bank.dict),
-                ("dictr", bank.dictr), ("postings", bank.post), ("ids", bank.ids), ("chain", bank.chain)]
-            .map { ($0.0, r.pages($0.1) * 4096) }
-    }
 }
 
 /// A copyable view of a read transaction pointer, for use inside `BankSnapshot` only.
@@ -168,5 +160,4 @@ struct ReadTxnRef {
     func get<T>(_ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
         try ReadTxn.get(txn, db, key, body)
     }
-    func pages(_ db: DB) -> Int { ReadTxn.pages(txn, db) }
 }

@@ -177,7 +177,6 @@ public struct BlockHeader: Sendable, Equatable {
 
 /// A decoded column, owned (copied out of the transaction).
 public enum Column: Sendable {
-    case absent
     case times([Int64])
     /// `codes[row]` is 0 for null, else an index + 1 into `table` (global dictionary ids).
     case global(codes: [UInt32], table: [UInt32])

@@ -84,6 +84,21 @@ import Testing
         #expect(Span("5x") == nil && Span("h") == nil)
     }
 
+    @Test func fieldValuesReadTheEvent() {
+        var e = Event(time: 1_700_000_000_000, account: "111122223333", source: .cloudtrail, eventClass: .authentication, raw: [])
+        e.principal = "arn:aws:iam::111122223333:user/a"
+        e.srcIP = IPAddress("2001:db8::7")
+        e.bytes = 42
+        e.mfa = true
+        #expect(e.value(of: .principal) == .string("arn:aws:iam::111122223333:user/a"))
+        #expect(e.value(of: .srcIP) == .ip(IPAddress("2001:db8::7")!))
+        #expect(e.value(of: .bytes) == .int(42))
+        #expect(e.value(of: .mfa) == .bool(true))
+        #expect(e.value(of: .time) == .time(1_700_000_000_000))
+        #expect(e.value(of: .eventClass) == .string("authentication"))
+        #expect(e.value(of: .dstPort) == .null && e.value(of: .region) == .null)
+    }
+
     @Test func orgValidation() {
         let org = Org(banks: [
             .init(id: "Acme", name: "A", accounts: [.init(id: "12345", name: "x", ou: "prod")]),

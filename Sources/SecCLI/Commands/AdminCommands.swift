@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SecModel
+import SecQuery
 import SecStore
 
 struct InitCommand: ParsableCommand {
@@ -157,7 +158,7 @@ func selectedBanks(_ store: Store, _ named: [String]) throws -> [String] {
     let org = try store.org()
     let all = org.banks.map(\.id)
     for n in named where !all.contains(n) {
-        let hint = Suggestion.nearest(n, in: all).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = Suggest.nearest(n, in: all).map { " (did you mean '\($0)'?)" } ?? ""
         throw CLIError(message: "unknown bank '\(n)'\(hint)")
     }
     return named.isEmpty ? all : named
@@ -173,26 +174,5 @@ enum Bytes {
         var v = Double(n), i = 0
         while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
-    }
-}
-
-/// Nearest name by edit distance, for "did you mean" hints outside queries.
-enum Suggestion {
-    static func nearest(_ word: String, in candidates: [String]) -> String? {
-        func dist(_ a: [Character], _ b: [Character]) -> Int {
-            var prev = Array(0...b.count)
-            for i in 1...max(a.count, 1) where !a.isEmpty {
-                var cur = [i] + [Int](repeating: 0, count: b.count)
-                for j in 1..<(b.count + 1) {
-                    cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                }
-                prev = cur
-            }
-            return prev[b.count]
-        }
-        let w = Array(word.lowercased())
-        let best = candidates.map { ($0, dist(w, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
-        guard let (name, d) = best, d <= max(2, w.count / 3) else { return nil }
-        return name
     }
 }

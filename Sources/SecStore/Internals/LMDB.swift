@@ -178,11 +178,6 @@ package final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Copies the environment to `path`, omitting free pages (`MDB_CP_COMPACT`).
-    package func copyCompact(to path: String) throws {
-        try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)))
-    }
-
     /// Flushes buffers to disk.
     package func sync() throws { try check(mdb_env_sync(handle, 1)) }
 
@@ -266,15 +261,6 @@ package struct ReadTxn: ~Copyable {
         var st = MDB_stat()
         mdb_stat(txn, db.dbi, &st)
         return st.ms_entries
-    }
-
-    /// Pages in use by a database (branch + leaf + overflow).
-    package func pages(_ db: DB) -> Int { ReadTxn.pages(txn, db) }
-
-    static func pages(_ txn: OpaquePointer, _ db: DB) -> Int {
-        var st = MDB_stat()
-        mdb_stat(txn, db.dbi, &st)
-        return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages
     }
 
     static func get<T>(_ txn: OpaquePointer, _ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
