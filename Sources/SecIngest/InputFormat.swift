@@ -4,23 +4,50 @@ import Glibc
 import Darwin
 #endif
 
-/// The log formats SecIngest reads. More sources (VPC flow, ALB, S3 access, CloudFront,
-/// Route 53, RDS, GuardDuty, Config) are added as cases here and branches of
-/// ``IngestParser/parse(bytes:file:format:offset:line:scratch:)``.
+/// The log formats SecIngest reads.
 public enum InputFormat: String, Sendable, CaseIterable {
     /// CloudTrail records: S3 log files, NDJSON, single records, EventBridge envelopes.
     case cloudtrail
     /// CloudTrail digest files (`AWSLogs/<account>/CloudTrail-Digest/...`): integrity
     /// proofs of the log files, not events. Callers skip them; parsing one yields nothing.
     case cloudtrailDigest = "cloudtrail-digest"
+    /// VPC Flow Logs (and Transit Gateway flow logs): default or custom format.
+    case vpcflow
+    /// Elastic Load Balancing access logs. The three are told apart line by line, so
+    /// any of them reads all three.
+    case alb, elb, nlb
+    /// S3 server access logs.
+    case s3access
+    /// CloudFront standard logs (W3C, `#Fields` header).
+    case cloudfront
+    /// Route 53 Resolver query logs (JSON lines).
+    case route53
+    /// RDS PostgreSQL logs as exported.
+    case rdsPostgres = "rds-postgres"
+    /// RDS MySQL / MariaDB audit logs (server_audit CSV).
+    case rdsMySQL = "rds-mysql"
+    /// GuardDuty findings: S3 export, EventBridge envelope, `{"findings":[...]}`.
+    case guardduty
+    /// AWS Config snapshot and history files, change notifications.
+    case config
+
+    /// Whether a record's identity is its place in its file (a text log line without an
+    /// id of its own), so the store remembers which byte ranges of a file it holds
+    /// instead of indexing every record; see `BankStore.PartOrigin`.
+    public var isPositional: Bool {
+        switch self {
+        case .vpcflow, .alb, .elb, .nlb, .s3access, .cloudfront, .route53, .rdsPostgres, .rdsMySQL: return true
+        case .cloudtrail, .cloudtrailDigest, .guardduty, .config: return false
+        }
+    }
 
     /// Recognises an input's format by its S3 key layout, then by its content.
     ///
-    /// The path decides when it has the AWS layout `AWSLogs/[o-org/]<account>/CloudTrail/...`
-    /// (or `CloudTrail-Digest`). Otherwise the content decides: CloudTrail when the first
-    /// JSON object opens a `Records` document, or a record holding `eventVersion`,
-    /// `eventSource` or `eventName`, or an EventBridge envelope whose `detail-type` ends
-    /// in "via CloudTrail".
+    /// The path decides when it has the AWS layout `AWSLogs/[o-org/]<account>/<service>/...`
+    /// for a service whose logs have one format (CloudTrail, CloudTrail-Digest,
+    /// vpcflowlogs, vpcdnsquerylogs, GuardDuty, Config); `elasticloadbalancing` leaves
+    /// the choice among ALB, Classic and NLB to the content. Otherwise the content
+    /// decides, from the first JSON object's keys or the first lines of text.
     ///
     /// - Parameters:
     ///   - prefix: the first bytes of the input, decompressed or not (a gzip prefix is
@@ -29,30 +56,36 @@ public enum InputFormat: String, Sendable, CaseIterable {
     ///   - path: the input's path (`-` for standard input).
     /// - Returns: nil when neither says what the input is.
     public static func detect(prefix: UnsafeRawBufferPointer, path: String) -> InputFormat? {
-        if let byPath = detect(path: path) { return byPath }
+        let byPath = detect(path: path)
+        if let byPath, byPath != .alb { return byPath }
+        let byContent: InputFormat?
         if prefix.count >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b {
             let inflated = inflatePrefix(prefix, limit: 64 << 10)
-            return inflated.withUnsafeBytes { detect(content: $0) }
+            byContent = inflated.withUnsafeBytes { detect(content: $0) }
+        } else {
+            byContent = detect(content: UnsafeRawBufferPointer(rebasing: prefix.prefix(64 << 10)))
         }
-        return detect(content: prefix)
+        if byPath == .alb { return [.alb, .elb, .nlb].contains(byContent) ? byContent : .alb }
+        return byContent
     }
 
     public static func detect(prefix: [UInt8], path: String) -> InputFormat? {
         prefix.withUnsafeBytes { detect(prefix: $0, path: path) }
     }
 
-    /// The format an S3 key layout implies, if any.
+    /// The format an S3 key layout implies, if any (`.alb` standing for the load
+    /// balancer family).
     static func detect(path: String) -> InputFormat? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard let logs = parts.lastIndex(of: "AWSLogs") else { return nil }
-        var k = logs + 1
-        if k < parts.count, parts[k].hasPrefix("o-") { k += 1 } // organisation trail
-        guard k + 1 < parts.count, parts[k].utf8.count == 12, parts[k].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            return nil
-        }
-        switch parts[k + 1] {
+        let hints = PathHints(path: path)
+        guard let service = hints.service else { return nil }
+        switch service {
         case "CloudTrail", "CloudTrail-Insight": return .cloudtrail
         case "CloudTrail-Digest": return .cloudtrailDigest
+        case "vpcflowlogs": return .vpcflow
+        case "vpcdnsquerylogs": return .route53
+        case "elasticloadbalancing": return .alb
+        case "GuardDuty": return .guardduty
+        case "Config": return .config
         default: return nil
         }
     }
@@ -61,21 +94,40 @@ public enum InputFormat: String, Sendable, CaseIterable {
         var i = 0
         if b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3 }
         while i < b.count && JSONScanner.isSpace(b[i]) { i += 1 }
-        while i < b.count && b[i] == UInt8(ascii: "[") {
-            i += 1
-            while i < b.count && JSONScanner.isSpace(b[i]) { i += 1 }
+        guard i < b.count else { return nil }
+        let body = UnsafeRawBufferPointer(rebasing: b[i...])
+        if b[i] == UInt8(ascii: "{") || b[i] == UInt8(ascii: "[") {
+            if isCloudTrail(body) { return .cloudtrail }
+            if GuardDutyParser.recognises(body) { return .guardduty }
+            if ConfigParser.recognises(body) { return .config }
+            if Route53Parser.recognises(body) { return .route53 }
+            return nil
         }
-        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
-        if JSONScanner.objectStartsWithKey(b, at: i, key: "Records") { return .cloudtrail }
-        let window = UnsafeRawBufferPointer(rebasing: b[i ..< min(b.count, i + 65536)])
-        for key: StaticString in ["\"eventVersion\"", "\"eventSource\"", "\"eventName\""] where contains(window, key) {
-            return .cloudtrail
-        }
-        if contains(window, "\"detail-type\"") && contains(window, "via CloudTrail\"") { return .cloudtrail }
+        if CloudFrontParser.recognises(body) { return .cloudfront }
+        if VPCFlowParser.recognises(body) { return .vpcflow }
+        if let variant = ELBParser.variant(body) { return variant }
+        if S3AccessParser.recognises(body) { return .s3access }
+        if RDSParser.recognisesPostgres(body) { return .rdsPostgres }
+        if RDSParser.recognisesMySQL(body) { return .rdsMySQL }
         return nil
     }
 
-    private static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+    /// CloudTrail when the first JSON object opens a `Records` document, or a record
+    /// holding `eventVersion`, `eventSource` or `eventName`, or an EventBridge envelope
+    /// whose `detail-type` ends in "via CloudTrail".
+    private static func isCloudTrail(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < b.count && (b[i] == UInt8(ascii: "[") || JSONScanner.isSpace(b[i])) { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return false }
+        if JSONScanner.objectStartsWithKey(b, at: i, key: "Records") { return true }
+        let window = UnsafeRawBufferPointer(rebasing: b[i ..< min(b.count, i + 65536)])
+        for key: StaticString in ["\"eventVersion\"", "\"eventSource\"", "\"eventName\""] where contains(window, key) {
+            return true
+        }
+        return contains(window, "\"detail-type\"") && contains(window, "via CloudTrail\"")
+    }
+
+    static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
         let m = needle.utf8CodeUnitCount
         guard hay.count >= m else { return false }
         let first = needle.utf8Start.pointee

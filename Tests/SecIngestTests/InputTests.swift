@@ -172,11 +172,25 @@ import Testing
         #expect(InputFormat.detect(prefix: Fixtures.bytes(Fixtures.eventBridge), path: "-") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes("[\n  {\n    \"awsRegion\": \"us-east-1\",\n    \"eventName\": \"X\""), path: "a.json") == .cloudtrail)
         #expect(InputFormat.detect(prefix: Fixtures.bytes(#"{"foo": 1}"#), path: "a.json") == nil)
-        #expect(InputFormat.detect(prefix: Array("2 123 eni-1 10.0.0.1 10.0.0.2 443 80 6 1 40 1 2 ACCEPT OK\n".utf8), path: "f.log") == nil)
         #expect(InputFormat.detect(prefix: [], path: "bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2024/04/01/f.json.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: [], path: "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2024/04/01/f.json.gz") == .cloudtrail)
         #expect(InputFormat.detect(prefix: doc, path: "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/04/01/d.json.gz") == .cloudtrailDigest)
-        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/vpcflowlogs/us-east-1/f.log.gz") == nil)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/vpcflowlogs/us-east-1/f.log.gz") == .vpcflow)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/vpcdnsquerylogs/vpc-1/2024/04/01/f.log.gz") == .route53)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/GuardDuty/us-east-1/2024/04/01/f.jsonl.gz") == .guardduty)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/Config/us-east-1/2024/4/1/ConfigSnapshot/f.json.gz") == .config)
+        #expect(InputFormat.detect(prefix: [], path: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2024/04/01/f.log.gz") == .alb)
+    }
+
+    @Test func pathHints() {
+        let ct = PathHints(path: "logs/AWSLogs/o-abc/111122223333/CloudTrail/eu-west-1/2024/04/01/f.json.gz")
+        #expect(ct.account == "111122223333" && ct.region == "eu-west-1" && ct.service == "CloudTrail")
+        let s3 = PathHints(path: "access/444455556666/us-east-2/my-bucket/2024/04/01/2024-04-01-00-00-00-ABCD")
+        #expect(s3.account == "444455556666" && s3.region == "us-east-2" && s3.service == nil)
+        let none = PathHints(path: "cf/E2ABCDEF.2024-04-01-10.abcd1234.gz")
+        #expect(none.account == nil && none.region == nil)
+        // A file named by 12 digits is not a directory naming an account.
+        #expect(PathHints(path: "x/123456789012").account == nil)
     }
 }
 

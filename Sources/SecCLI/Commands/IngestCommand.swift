@@ -8,15 +8,23 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Read log files and directory trees into the store.",
         discussion: """
-        Accepts files (.json, .json.gz, NDJSON), directories (read recursively, in path \
-        order) and '-' for standard input. The format is recognised from the S3 key layout \
-        (AWSLogs/<account>/CloudTrail/...) or the content. Each record goes to the bank that \
-        owns its account; a record no bank owns is quarantined with the reason, and the rest \
-        of its file goes in. Running the same ingest again stores nothing twice.
+        Accepts files (plain or .gz), directories (read recursively, in path order) and '-' \
+        for standard input. Reads CloudTrail, VPC flow logs, ALB/Classic ELB/NLB access logs, \
+        S3 server access logs, CloudFront standard logs, Route 53 Resolver query logs, RDS \
+        PostgreSQL logs and MySQL audit logs, GuardDuty findings and AWS Config files. The \
+        format is recognised from the S3 key layout (AWSLogs/<account>/<service>/...) or the \
+        content; --format overrides.
+
+        A record's account is its own when it carries one, else the path's \
+        (AWSLogs/<account>/... or a directory named by 12 digits), else --account. Each \
+        record goes to the bank that owns its account; a record no bank owns, or one no \
+        account can be found for, is quarantined with the reason, and the rest of its file \
+        goes in. Running the same ingest again stores nothing twice.
 
         Examples:
           secq ingest AWSLogs/
           secq ingest --bank acme-bank acme-logs/
+          secq ingest --account 111122223333 cloudfront-logs/
           zcat trail.json.gz | secq ingest -
         """)
 
@@ -24,6 +32,8 @@ struct IngestCommand: ParsableCommand {
     @Argument(help: "Files or directories to read ('-' for standard input).") var paths: [String]
     @Option(help: "Accept only this bank's accounts; quarantine the rest.") var bank: String?
     @Option(help: "Skip format detection: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format: String?
+    @Option(help: ArgumentHelp("Account for records that carry none and whose path names none (S3 access, CloudFront, RDS).",
+                                valueName: "12-digits")) var account: String?
     @Option(help: "Parser threads (default: one per core).") var jobs: Int?
     @Option(help: "Events per write transaction (memory grows with it).") var batch: Int = 4096
     @Flag(help: "Exit with status 2 when any record was quarantined.") var strict = false
@@ -33,6 +43,9 @@ struct IngestCommand: ParsableCommand {
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one file or directory (or '-' for standard input)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let account, account.utf8.count != 12 || !account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            throw ValidationError("--account must be a 12-digit AWS account id, not '\(account)'")
+        }
         if let format, InputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; known: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -43,6 +56,7 @@ struct IngestCommand: ParsableCommand {
             let store = try Store(path: options.path)
             var opts = IngestOptions(paths: paths)
             opts.bank = bank
+            opts.account = account
             opts.format = format.flatMap(InputFormat.init(rawValue:))
             if let jobs { opts.jobs = max(1, jobs) }
             opts.batchSize = batch

@@ -13,6 +13,8 @@ package struct IngestOptions: Sendable {
     package var bank: String?
     /// Forces a format instead of detecting it.
     package var format: InputFormat?
+    /// Account for records that carry none and whose path names none.
+    package var account: String?
     /// Parser threads (default: one per core).
     package var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Events per write transaction.
@@ -212,6 +214,7 @@ package final class IngestPipeline: @unchecked Sendable {
         cond.unlock()
 
         var format = options.format
+        let context = ParseContext(file: path, defaultAccount: options.account, scratch: scratch)
         var parsedBytes: Int64 = 0
         var records = 0
         var warnings: [String] = []
@@ -220,12 +223,17 @@ package final class IngestPipeline: @unchecked Sendable {
                 format = detectFormat(chunk.bytes, offset: chunk.offset, path: path, digest: digest, now: now, quarantine: &quarantine)
                 if format == nil { break }
             }
-            var out = IngestParser.parse(chunk: chunk, file: path, format: format!, scratch: scratch)
+            var out = IngestParser.parse(chunk: chunk, format: format!, context: context)
             parsedBytes += Int64(out.inputBytes)
             records += out.records
             warnings += out.warnings
             take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
             if stopped { return }
+        }
+        if let format {
+            var out = IngestParser.finish(format: format, context: context)
+            records += out.records
+            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
         }
         if let err = reader.error {
             quarantine.append(.init(file: path, offset: reader.byteCount, reason: err.description, at: now, bytes: [],
@@ -252,7 +260,9 @@ package final class IngestPipeline: @unchecked Sendable {
         var quarantine: [Store.QuarantineEntry] = []
         var out = ParseOutput()
         if let format = options.format ?? detectFormat(bytes, offset: 0, path: path, digest: digest, now: now, quarantine: &quarantine) {
-            out = bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, file: path, format: format, scratch: scratch) }
+            out = bytes.withUnsafeBytes {
+                IngestParser.parse(bytes: $0, file: path, format: format, scratch: scratch, account: options.account)
+            }
             take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
         }
         cond.lock()
@@ -272,7 +282,7 @@ package final class IngestPipeline: @unchecked Sendable {
             InputFormat.detect(prefix: UnsafeRawBufferPointer(rebasing: b.prefix(65536)), path: path)
         }
         if format == nil {
-            quarantine.append(.init(file: path, offset: offset, reason: "unrecognised format (not CloudTrail); use --format to name it",
+            quarantine.append(.init(file: path, offset: offset, reason: "unrecognised format; use --format to name it",
                                     at: now, bytes: Array(bytes.prefix(4096)), size: bytes.count,
                                     dedupKey: Self.dedupKey(digest, offset, "format")))
         }

@@ -1,0 +1,222 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SecModel
+
+/// Walking a piece of line-oriented input: each line without its `\n` (and `\r`), with
+/// its byte offset and line number in the whole input.
+struct LineCursor {
+    let buf: UnsafeRawBufferPointer
+    let baseOffset: Int64
+    private(set) var line: Int
+    private var pos = 0
+
+    init(_ buf: UnsafeRawBufferPointer, offset: Int64, line: Int) {
+        self.buf = buf
+        baseOffset = offset
+        self.line = line - 1
+    }
+
+    /// The next line: its bytes (no line end), offset in the input and line number.
+    mutating func next() -> (text: UnsafeRawBufferPointer, offset: Int64, line: Int)? {
+        guard pos < buf.count else { return nil }
+        let start = pos
+        let nl = Bytes.firstIndex(of: 0x0A, in: buf, from: pos) ?? buf.count
+        pos = nl + 1
+        var end = nl
+        if end > start && buf[end - 1] == 0x0D { end -= 1 }
+        line += 1
+        return (UnsafeRawBufferPointer(rebasing: buf[start ..< end]), baseOffset + Int64(start), line)
+    }
+}
+
+/// Small parsers over byte slices, for the text formats.
+enum Text {
+    /// Whether a slice is the placeholder `-` (a missing value in AWS text logs).
+    @inline(__always)
+    static func isDash(_ b: UnsafeRawBufferPointer) -> Bool { b.count == 1 && b[0] == 45 }
+
+    /// A decimal integer (optional leading `-`); nil for anything else, `-` included.
+    @inline(__always)
+    static func int(_ b: UnsafeRawBufferPointer) -> Int64? {
+        var i = 0
+        let n = b.count
+        guard n > 0, n <= 19 else { return nil }
+        var neg = false
+        if b[0] == 45 { neg = true; i = 1; guard n > 1 else { return nil } }
+        var v: Int64 = 0
+        while i < n {
+            let c = b[i] &- 48
+            guard c < 10 else { return nil }
+            v = v &* 10 &+ Int64(c)
+            i += 1
+        }
+        return neg ? -v : v
+    }
+
+    /// A decimal number (`0.000`, `-1`, `12.5`); nil for anything else.
+    static func double(_ b: UnsafeRawBufferPointer) -> Double? {
+        guard b.count > 0, b.count < 64, !isDash(b) else { return nil }
+        return Double(String(decoding: b, as: UTF8.self))
+    }
+
+    /// Dotted-quad IPv4 or IPv6 text; nil for anything else, `-` included.
+    @inline(__always)
+    static func ip(_ b: UnsafeRawBufferPointer) -> IPAddress? {
+        let n = b.count
+        guard n >= 2 else { return nil }
+        // Fast path: IPv4 without leading zeros.
+        var out: UInt32 = 0, cur: UInt32 = 0, digits = 0, parts = 0
+        var i = 0
+        while i < n {
+            let c = b[i]
+            if c == 46 {
+                guard digits > 0, cur <= 255, parts < 3 else { break }
+                out = out << 8 | cur; parts += 1; cur = 0; digits = 0
+            } else if c &- 48 < 10 {
+                if digits == 1 && cur == 0 { break }
+                cur = cur * 10 + UInt32(c - 48); digits += 1
+                if digits > 3 { break }
+            } else { break }
+            i += 1
+        }
+        if i == n, parts == 3, digits > 0, cur <= 255 { return IPAddress(v4: out << 8 | cur) }
+        guard Bytes.firstIndex(of: 58, in: b) != nil else { return nil }
+        return IPAddress(String(decoding: b, as: UTF8.self))
+    }
+
+    /// Splits `host:port` (IPv4 `1.2.3.4:80`, IPv6 `[::1]:80` or `::1:80` as ELB
+    /// writes it: the last colon separates the port).
+    static func hostPort(_ b: UnsafeRawBufferPointer) -> (ip: IPAddress?, port: Int64?) {
+        guard !isDash(b), let colon = Bytes.lastIndex(of: 58, in: b) else { return (ip(b), nil) }
+        var host = UnsafeRawBufferPointer(rebasing: b[..<colon])
+        if host.count >= 2, host[0] == 91, host[host.count - 1] == 93 {
+            host = UnsafeRawBufferPointer(rebasing: host[1 ..< host.count - 1])
+        }
+        return (ip(host), int(UnsafeRawBufferPointer(rebasing: b[(colon + 1)...])))
+    }
+
+    /// A field as a string (bytes that are not UTF-8 decode as U+FFFD; `raw` keeps them).
+    @inline(__always)
+    static func string(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }
+
+    /// Decodes `%XX` escapes (and, when `plus` is set, `+` as a space).
+    static func percentDecoded(_ b: UnsafeRawBufferPointer, plus: Bool = false) -> String {
+        guard Bytes.firstIndex(of: 37, in: b) != nil || (plus && Bytes.firstIndex(of: 43, in: b) != nil) else {
+            return string(b)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        @inline(__always) func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 65...70: return c - 55
+            case 97...102: return c - 87
+            default: return nil
+            }
+        }
+        while i < b.count {
+            let c = b[i]
+            if c == 37, i + 2 < b.count, let h = hex(b[i + 1]), let l = hex(b[i + 2]) {
+                out.append(h << 4 | l); i += 3; continue
+            }
+            out.append(plus && c == 43 ? 32 : c)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Splits a line into fields separated by single spaces, where a field starting
+    /// with `"` runs to the next unescaped `"` (its content returned without the
+    /// quotes) and one starting with `[` runs to the next `]` (brackets kept).
+    ///
+    /// Fills `fields` (cleared first) with the fields' ranges in `line`; returns false
+    /// when a quote or bracket is not closed.
+    static func splitQuoted(_ line: UnsafeRawBufferPointer, into fields: inout [Range<Int>]) -> Bool {
+        fields.removeAll(keepingCapacity: true)
+        let n = line.count
+        var i = 0
+        while i < n {
+            let c = line[i]
+            if c == 34 { // "
+                var j = i + 1
+                while j < n && line[j] != 34 {
+                    if line[j] == 92 { j += 1 } // backslash escape
+                    j += 1
+                }
+                guard j < n else { return false }
+                fields.append(i + 1 ..< j)
+                i = j + 1
+            } else if c == 91 { // [
+                guard let j = Bytes.firstIndex(of: 93, in: line, from: i) else { return false }
+                fields.append(i ..< j + 1)
+                i = j + 1
+            } else {
+                let j = Bytes.firstIndex(of: 32, in: line, from: i) ?? n
+                fields.append(i ..< j)
+                i = j
+            }
+            while i < n && line[i] == 32 { i += 1 }
+        }
+        return true
+    }
+
+    /// Splits a line at every `separator` byte (tabs, single spaces): fills `fields`.
+    @inline(__always)
+    static func split(_ line: UnsafeRawBufferPointer, separator: UInt8, into fields: inout [Range<Int>]) {
+        fields.removeAll(keepingCapacity: true)
+        var i = 0
+        let n = line.count
+        while true {
+            let j = Bytes.firstIndex(of: separator, in: line, from: i) ?? n
+            fields.append(i ..< j)
+            if j >= n { break }
+            i = j + 1
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The bytes in `r`, rebased.
+    @inline(__always)
+    subscript(slice r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: self[r]) }
+
+    /// Whether the bytes equal an ASCII literal.
+    @inline(__always)
+    func equals(_ s: StaticString) -> Bool {
+        count == s.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, s.utf8Start, count) == 0)
+    }
+
+    /// Whether the bytes start with an ASCII literal.
+    @inline(__always)
+    func hasPrefix(_ s: StaticString) -> Bool {
+        count >= s.utf8CodeUnitCount && (s.utf8CodeUnitCount == 0 || memcmp(baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0)
+    }
+}
+
+extension ParseOutput {
+    /// Quarantines one line (or record) of input with its reason, counting it.
+    mutating func refuse(_ context: ParseContext, _ piece: UnsafeRawBufferPointer, offset: Int64, line: Int, reason: String) {
+        let why = DocumentWalker.isBinary(piece) ? "binary data (non-text bytes)" : reason
+        quarantined.append(QuarantinedRecord(file: context.file, offset: offset, line: line, reason: why, slice: piece))
+        records += 1
+    }
+
+    /// Keeps one normalised event with the offset of its record.
+    @inline(__always)
+    mutating func keep(_ event: Event, offset: Int64) {
+        events.append(event)
+        eventOffsets.append(offset)
+        records += 1
+    }
+}
+
+/// Quarantines a whole piece for a format whose parser is not in this build yet.
+func notBuilt(_ name: String, _ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
+              into out: inout ParseOutput) {
+    guard bytes.count > 0 else { return }
+    out.refuse(context, bytes, offset: offset, line: line, reason: "\(name) logs are not parsed yet")
+}
