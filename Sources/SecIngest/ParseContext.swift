@@ -19,6 +19,13 @@ public final class ParseContext {
     public let scratch: ParseScratch
     /// Per-format state carried between chunks; each parser keeps its own type here.
     var state: AnyObject?
+    /// Offset of a record the parser holds open at the end of the last piece (its
+    /// continuation may follow), so the caller does not count it as read yet.
+    public internal(set) var openRecordOffset: Int64?
+    /// The header lines that give later lines their meaning (a VPC flow log's field
+    /// names, CloudFront's `#Version`/`#Fields`), verbatim with their line ends, so a
+    /// quarantined line can be parsed again on its own.
+    public internal(set) var header: [UInt8]?
 
     public init(file: String, defaultAccount: String? = nil, scratch: ParseScratch? = nil) {
         self.file = file

@@ -10,7 +10,7 @@ import SecModel
 public final class BankStore: @unchecked Sendable {
     public let id: String
     let env: Environment
-    let blocks, raw, seq, dict, dictr, post, ids, chain, meta: DB
+    let blocks, raw, seq, dict, dictr, post, ids, fileRanges, chain, meta: DB
 
     private let cacheLock = PThreadCondition()
     private var idsByEntry: [DictEntry: UInt32] = [:]
@@ -31,6 +31,7 @@ public final class BankStore: @unchecked Sendable {
         dictr = try env.openDB("dictr")
         post = try env.openDB("postings")
         ids = try env.openDB("ids")
+        fileRanges = try env.openDB("fileranges")
         chain = try env.openDB("chain")
         meta = try env.openDB("meta")
     }
@@ -140,17 +141,41 @@ public final class BankStore: @unchecked Sendable {
 
     /// Like `append(_:)` for a batch that arrives in parts (one per input piece), which
     /// are never copied into one array.
-    public func append(parts events: [[Event]]) throws -> AppendResult {
-        try commit(prepare(parts: events))
+    public func append(parts events: [[Event]], origins: [PartOrigin?] = []) throws -> AppendResult {
+        try commit(prepare(parts: events, origins: origins))
+    }
+
+    /// Where a part of a batch came from, for records whose identity is their place in
+    /// a file (text log lines without an id of their own).
+    ///
+    /// Instead of one idempotency entry per event, the bank remembers which byte ranges
+    /// of each file (by digest) it has committed, in the same transaction as the
+    /// events; an event whose offset falls in a committed range of its file is a
+    /// duplicate. A file re-read after an interrupted ingest therefore stores only what
+    /// was not committed, at the cost of a few bytes per file instead of per event.
+    public struct PartOrigin: Sendable {
+        /// The file's content digest (SHA-256 of its bytes as read).
+        public var file: [UInt8]
+        /// The bytes of the decompressed file this part covers, all of its records
+        /// included (also those refused or sent to other banks).
+        public var range: Range<Int64>
+        /// The offset of each event's record, parallel to the part's events.
+        public var offsets: [Int64]
+
+        public init(file: [UInt8], range: Range<Int64>, offsets: [Int64]) {
+            self.file = file; self.range = range; self.offsets = offsets
+        }
     }
 
     /// A batch encoded and compressed, ready to commit.
     public struct PreparedBatch: Sendable {
         let events: [[Event]]
+        let origins: [PartOrigin?]
         let drafts: [BlockDraft]
-        /// Per draft, its rows (`part << 32 | index`) and their idempotency keys, in row order.
+        /// Per draft, its rows (`part << 32 | index`) and their idempotency keys (nil for
+        /// rows of a part with an origin), in row order.
         let rows: [[UInt64]]
-        let keys: [[IDKey]]
+        let keys: [[IDKey?]]
         let duplicates: Int
         public var count: Int { drafts.reduce(0) { $0 + $1.count } }
     }
@@ -159,12 +184,19 @@ public final class BankStore: @unchecked Sendable {
     /// any thread while another batch commits: drops events already stored (as of a
     /// read snapshot) or repeated in the batch, groups the rest by account and source
     /// into time-sorted blocks and encodes and compresses them (in parallel).
-    public func prepare(parts events: [[Event]]) throws -> PreparedBatch {
-        var keys: [IDKey] = []
+    ///
+    /// - Parameter origins: per part, where it came from when its events are identified
+    ///   by their place in a file (see ``PartOrigin``); empty or nil entries for parts
+    ///   identified by idempotency keys.
+    public func prepare(parts events: [[Event]], origins: [PartOrigin?] = []) throws -> PreparedBatch {
+        let origins = origins.isEmpty ? [PartOrigin?](repeating: nil, count: events.count) : origins
+        precondition(origins.count == events.count, "one origin (or nil) per part")
+        var keys: [IDKey?] = []
         var rowIDs: [UInt64] = []
         for (p, part) in events.enumerated() {
+            let positional = origins[p] != nil
             for i in part.indices {
-                keys.append(BankStore.idempotencyKey(part[i]))
+                keys.append(positional ? nil : BankStore.idempotencyKey(part[i]))
                 rowIDs.append(UInt64(p) << 32 | UInt64(i))
             }
         }
@@ -175,14 +207,31 @@ public final class BankStore: @unchecked Sendable {
         try env.read { txn in
             var seen = Set<IDKey>()
             seen.reserveCapacity(keys.count)
-            for (k, key) in keys.enumerated() {
-                let stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
-                if stored || !seen.insert(key).inserted { duplicates += 1; continue }
+            var ranges: [[UInt8]: RangeSet] = [:]
+            var k = 0
+            for (p, part) in events.enumerated() {
+                if let origin = origins[p] {
+                    var known = try ranges[origin.file] ?? RangeSet(txn: { db, key, f in try txn.get(db, key, f) }, fileRanges, origin.file)
+                    for i in part.indices {
+                        if known.contains(origin.offsets[i]) { duplicates += 1 } else { keep.append(k + i) }
+                    }
+                    known.insert(origin.range)
+                    ranges[origin.file] = known
+                    k += part.count
+                    continue
+                }
+                for _ in part.indices {
+                    let key = keys[k]!
+                    let stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                    if stored || !seen.insert(key).inserted { duplicates += 1 } else { keep.append(k) }
+                    k += 1
+                }
+            }
+            for k in keep {
                 let (p, i) = ev(k)
                 guard BlockKey.accountNumber(events[p][i].account) != nil else {
                     throw StoreError(.corrupt, "event account '\(events[p][i].account)' is not 12 digits")
                 }
-                keep.append(k)
             }
         }
 
@@ -211,8 +260,8 @@ public final class BankStore: @unchecked Sendable {
         let rows = chunks.map { $0.map { rowIDs[$0] } }
         let rawLevel = self.rawLevel
         let drafts = BankStore.parallelMap(rows) { r in BankStore.draft(events, r, rawLevel: rawLevel) }
-        return PreparedBatch(events: events, drafts: drafts, rows: rows, keys: chunks.map { $0.map { keys[$0] } },
-                             duplicates: duplicates)
+        return PreparedBatch(events: events, origins: origins, drafts: drafts, rows: rows,
+                             keys: chunks.map { $0.map { keys[$0] } }, duplicates: duplicates)
     }
 
     static func draft(_ events: [[Event]], _ rows: [UInt64], rawLevel: Int32) -> BlockDraft {
@@ -233,12 +282,24 @@ public final class BankStore: @unchecked Sendable {
             result.duplicates = batch.duplicates
             var pending: [DictEntry: UInt32] = [:]
             var newEntries: [(DictEntry, UInt32)] = []
+            // Ranges committed before this transaction, per file of the batch.
+            var committed: [[UInt8]: RangeSet] = [:]
+            for case let o? in batch.origins where committed[o.file] == nil {
+                committed[o.file] = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, fileRanges, o.file)
+            }
             for (d, prepared) in batch.drafts.enumerated() {
                 var draft = prepared
                 var rowKeys = batch.keys[d]
                 var stillNew: [Int] = []
                 for (r, key) in rowKeys.enumerated() {
-                    let stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                    let stored: Bool
+                    if let key {
+                        stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                    } else {
+                        let row = batch.rows[d][r]
+                        let origin = batch.origins[Int(row >> 32)]!
+                        stored = committed[origin.file]!.contains(origin.offsets[Int(row & 0xffff_ffff)])
+                    }
                     if !stored { stillNew.append(r) }
                 }
                 if stillNew.count < rowKeys.count {
@@ -279,6 +340,7 @@ public final class BankStore: @unchecked Sendable {
                 }
                 // Idempotency keys, in the block's row order so each maps to its seq.
                 for (row, k) in rowKeys.enumerated() {
+                    guard let k else { continue }
                     var v = (firstSeq + UInt64(row)).littleEndian
                     try k.withBytes { kb in try withUnsafeBytes(of: &v) { vb in try txn.put(ids, kb, vb) } }
                 }
@@ -291,6 +353,10 @@ public final class BankStore: @unchecked Sendable {
                 result.blocks += 1
             }
             if result.stored > 0 { try txn.put(meta, State.key, st.encoded) }
+            for (file, var ranges) in committed {
+                for case let o? in batch.origins where o.file == file { ranges.insert(o.range) }
+                try txn.put(fileRanges, file, ranges.encoded)
+            }
             return (result, newEntries)
         }
         // Only now, after the commit, may new ids enter the shared cache.
@@ -457,4 +523,61 @@ struct IDKey: Hashable, Sendable {
     }
 
     var bytes: [UInt8] { withBytes { Array($0) } }
+}
+
+/// The byte ranges of one file a bank has committed: sorted, disjoint, merged when they
+/// touch, so a file read in order is one range however many batches it took.
+struct RangeSet: Sendable, Equatable {
+    private(set) var ranges: [Range<Int64>] = []
+
+    init() {}
+
+    /// The ranges stored for `file`, or none.
+    init(txn get: (DB, UnsafeRawBufferPointer, (UnsafeRawBufferPointer) throws -> RangeSet) throws -> RangeSet?,
+         _ db: DB, _ file: [UInt8]) throws {
+        self = try file.withUnsafeBytes { k in try get(db, k) { try RangeSet(decoding: $0) } } ?? RangeSet()
+    }
+
+    init(decoding b: UnsafeRawBufferPointer) throws {
+        var r = ByteReader(b)
+        while r.pos < b.count {
+            let lo = try r.i64(), hi = try r.i64()
+            guard lo <= hi else { throw StoreError(.corrupt, "file range \(lo)..<\(hi) is inverted") }
+            ranges.append(lo ..< hi)
+        }
+    }
+
+    var encoded: [UInt8] {
+        var w = ByteWriter()
+        for r in ranges { w.i64(r.lowerBound); w.i64(r.upperBound) }
+        return w.bytes
+    }
+
+    func contains(_ offset: Int64) -> Bool {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].upperBound <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ranges.count && ranges[lo].contains(offset)
+    }
+
+    mutating func insert(_ r: Range<Int64>) {
+        guard !r.isEmpty else { return }
+        var lo = r.lowerBound, hi = r.upperBound
+        var out: [Range<Int64>] = []
+        out.reserveCapacity(ranges.count + 1)
+        var placed = false
+        for x in ranges {
+            if x.upperBound < lo { out.append(x) }
+            else if x.lowerBound > hi {
+                if !placed { out.append(lo ..< hi); placed = true }
+                out.append(x)
+            } else {
+                lo = min(lo, x.lowerBound); hi = max(hi, x.upperBound)
+            }
+        }
+        if !placed { out.append(lo ..< hi) }
+        ranges = out
+    }
 }

@@ -171,6 +171,14 @@ public final class Store: @unchecked Sendable {
         /// Identifies the same refusal when an interrupted ingest is run again, so it is
         /// kept once (for example a hash of file digest, offset and reason).
         public var dedupKey: [UInt8] = []
+        /// The input format the record was read as, when known (for `quarantine retry`).
+        public var format: String?
+        /// Header lines that give the record its meaning (VPC flow, CloudFront), so it
+        /// can be parsed again on its own.
+        public var header: String?
+        /// Set when the record was stored anyway and is listed only as a warning (a
+        /// time far in the future): nothing to retry.
+        public var kept: Bool?
 
         public init(file: String, offset: Int64, reason: String, bank: String? = nil, account: String? = nil, at: Int64,
                     bytes: [UInt8], size: Int? = nil, dedupKey: [UInt8] = []) {
@@ -179,7 +187,7 @@ public final class Store: @unchecked Sendable {
             self.dedupKey = dedupKey
         }
 
-        enum CodingKeys: String, CodingKey { case id, file, offset, reason, bank, account, at, size }
+        enum CodingKeys: String, CodingKey { case id, file, offset, reason, bank, account, at, size, format, header, kept }
     }
 
     /// Keeps refused records; returns how many were added (entries whose `dedupKey`
@@ -209,6 +217,34 @@ public final class Store: @unchecked Sendable {
                 next += 1
             }
             return added
+        }
+    }
+
+    /// Settles quarantined records after a retry: removes those now stored (`nil`
+    /// reason) and gives the others their new reason. Their dedup keys stay, so the
+    /// original ingest run again does not bring a settled record back.
+    public func settleQuarantine(_ outcomes: [(id: UInt64, reason: String?)]) throws {
+        guard !outcomes.isEmpty else { return }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        try catalog.write { txn in
+            for (id, reason) in outcomes {
+                let key = BE.bytes(id)
+                guard let reason else { _ = try key.withUnsafeBytes { k in try txn.delete(quarantine, k) }; continue }
+                let old = try key.withUnsafeBytes { k in try txn.get(quarantine, k) { Array($0) } }
+                guard let old else { continue }
+                let (header, body) = try old.withUnsafeBytes { b in
+                    var r = ByteReader(b)
+                    let n = Int(try r.u32())
+                    return (Array(try r.bytes(n)), Array(b[r.pos...]))
+                }
+                var e = try JSONDecoder().decode(QuarantineEntry.self, from: Data(header))
+                e.reason = reason
+                let encoded = Array(try enc.encode(e))
+                var w = ByteWriter()
+                w.u32(UInt32(encoded.count)); w.append(encoded); w.append(body)
+                try txn.put(quarantine, key, w.bytes)
+            }
         }
     }
 

@@ -80,6 +80,57 @@ import Testing
         #expect(try bank.verify().ok)
     }
 
+    /// Positional parts: the bank remembers committed byte ranges per file instead of a
+    /// key per event, and drops exactly the events whose offsets it has committed.
+    @Test func positionalPartsStoreEachFileRangeOnce() throws {
+        let t = try TempStore()
+        let bank = try t.store.bank("acme-bank")
+        var maker = EventMaker(seed: 11)
+        // Identical lines are distinct records when they sit at different offsets.
+        let line = maker.event(account: "111122223333", time: 1_700_000_000_000)
+        let events = (0..<300).map { i -> Event in
+            var e = maker.event(account: "111122223333", time: 1_700_000_000_000 + Int64(i) * 1000)
+            if i % 50 == 0 { e = line }
+            return e
+        }
+        let offsets = (0..<300).map { Int64($0) * 100 }
+        let file = [UInt8](repeating: 7, count: 32)
+        func origin(_ r: Range<Int>) -> BankStore.PartOrigin {
+            .init(file: file, range: Int64(r.lowerBound * 100) ..< Int64(r.upperBound * 100), offsets: Array(offsets[r]))
+        }
+        // The first two thirds, in two parts of one batch.
+        let a = try bank.append(parts: [Array(events[0..<100]), Array(events[100..<200])],
+                                origins: [origin(0..<100), origin(100..<200)])
+        #expect(a.stored == 200 && a.duplicates == 0)
+        // The whole file again (an ingest re-run after a crash): only the last third goes in.
+        let b = try bank.append(parts: [events], origins: [origin(0..<300)])
+        #expect(b.stored == 100 && b.duplicates == 200)
+        #expect(try bank.append(parts: [events], origins: [origin(0..<300)]).stored == 0)
+        // The same events from another file are other records.
+        let other = BankStore.PartOrigin(file: [UInt8](repeating: 8, count: 32), range: 0 ..< 30_000, offsets: offsets)
+        #expect(try bank.append(parts: [events], origins: [other]).stored == 300)
+        #expect(try bank.read { try $0.state() }.events == 600)
+        #expect(try bank.verify().ok)
+    }
+
+    @Test func rangeSetMergesAndFinds() throws {
+        var r = RangeSet()
+        r.insert(10 ..< 20)
+        r.insert(30 ..< 40)
+        r.insert(20 ..< 25) // touches: merges
+        #expect(r.ranges == [10 ..< 25, 30 ..< 40])
+        r.insert(0 ..< 5)
+        r.insert(24 ..< 31) // bridges two
+        #expect(r.ranges == [0 ..< 5, 10 ..< 40])
+        r.insert(5 ..< 5) // empty: nothing
+        #expect(r.ranges == [0 ..< 5, 10 ..< 40])
+        for x in Int64(-2) ..< 45 {
+            #expect(r.contains(x) == ((0 ..< 5).contains(x) || (10 ..< 40).contains(x)), "offset \(x)")
+        }
+        let decoded = try r.encoded.withUnsafeBytes { try RangeSet(decoding: $0) }
+        #expect(decoded == r)
+    }
+
     @Test func verifyNamesTheBlockWhoseByteWasFlipped() throws {
         let t = try TempStore()
         let bank = try t.store.bank("acme-bank")

@@ -82,6 +82,8 @@ package final class IngestPipeline: @unchecked Sendable {
         var bank: String
         /// The events in the parts they arrived in (never copied into one array).
         var parts: [[Event]] = []
+        /// Per part, the file range it covers when its events are positional.
+        var origins: [BankStore.PartOrigin?] = []
         var count = 0
         var files = Set<Int>()
     }
@@ -215,6 +217,8 @@ package final class IngestPipeline: @unchecked Sendable {
 
         var format = options.format
         let context = ParseContext(file: path, defaultAccount: options.account, scratch: scratch)
+        // Offsets before this one are settled: their records are in the parts sent on.
+        var settled: Int64 = 0
         var parsedBytes: Int64 = 0
         var records = 0
         var warnings: [String] = []
@@ -227,13 +231,17 @@ package final class IngestPipeline: @unchecked Sendable {
             parsedBytes += Int64(out.inputBytes)
             records += out.records
             warnings += out.warnings
-            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            let end = context.openRecordOffset ?? (chunk.offset + Int64(chunk.bytes.count))
+            take(&out, file: id, path: path, digest: digest, now: now, format: format!, context: context,
+                 range: settled ..< end, quarantine: &quarantine)
+            settled = end
             if stopped { return }
         }
         if let format {
             var out = IngestParser.finish(format: format, context: context)
             records += out.records
-            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            take(&out, file: id, path: path, digest: digest, now: now, format: format, context: context,
+                 range: settled ..< max(settled, reader.byteCount), quarantine: &quarantine)
         }
         if let err = reader.error {
             quarantine.append(.init(file: path, offset: reader.byteCount, reason: err.description, at: now, bytes: [],
@@ -260,10 +268,13 @@ package final class IngestPipeline: @unchecked Sendable {
         var quarantine: [Store.QuarantineEntry] = []
         var out = ParseOutput()
         if let format = options.format ?? detectFormat(bytes, offset: 0, path: path, digest: digest, now: now, quarantine: &quarantine) {
+            let context = ParseContext(file: path, defaultAccount: options.account, scratch: scratch)
             out = bytes.withUnsafeBytes {
-                IngestParser.parse(bytes: $0, file: path, format: format, scratch: scratch, account: options.account)
+                IngestParser.parse(bytes: $0, format: format, offset: 0, line: 1, context: context)
             }
-            take(&out, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            out.append(IngestParser.finish(format: format, context: context))
+            take(&out, file: id, path: path, digest: digest, now: now, format: format, context: context,
+                 range: 0 ..< Int64(bytes.count), quarantine: &quarantine)
         }
         cond.lock()
         summary.inputBytes += fileSize
@@ -289,18 +300,43 @@ package final class IngestPipeline: @unchecked Sendable {
         return format
     }
 
-    /// Keeps a parse's refusals and sends its events on to their banks.
+    /// Keeps a parse's refusals, flags events dated far in the future (kept, and listed
+    /// in the quarantine so someone looks at the clock that wrote them) and sends the
+    /// events on to their banks.
+    ///
+    /// - Parameter range: the bytes of the input this output settles; for a positional
+    ///   format read from a file, the banks remember it (see `BankStore.PartOrigin`).
     private func take(_ out: inout ParseOutput, file id: Int, path: String, digest: [UInt8], now: Int64,
+                      format: InputFormat, context: ParseContext, range: Range<Int64>,
                       quarantine: inout [Store.QuarantineEntry]) {
+        let header = context.header.map { String(decoding: $0, as: UTF8.self) }
         for q in out.quarantined {
-            quarantine.append(.init(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
-                                    dedupKey: Self.dedupKey(digest, q.offset, q.reason)))
+            var e = Store.QuarantineEntry(file: path, offset: q.offset, reason: q.reason, at: now, bytes: q.bytes, size: q.length,
+                                          dedupKey: Self.dedupKey(digest, q.offset, q.reason))
+            e.format = format.rawValue
+            e.header = header
+            quarantine.append(e)
+        }
+        let horizon = now + Self.futureTolerance
+        for (i, e) in out.events.enumerated() where e.time > horizon {
+            let offset = i < out.eventOffsets.count ? out.eventOffsets[i] : -1
+            let days = Double(e.time - now) / 86_400_000
+            let reason = "kept, flagged: event time \(Timestamp.rfc3339(millis: e.time)) is \(String(format: "%.1f", days)) days in the future"
+            var q = Store.QuarantineEntry(file: path, offset: offset, reason: reason, account: e.account, at: now,
+                                          bytes: e.raw, dedupKey: Self.dedupKey(digest, offset, "future"))
+            q.kept = true
+            quarantine.append(q)
         }
         // Taken out of `out` so route owns the only reference and edits it in place.
         let events = out.events
         out.events = []
-        route(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+        let positional = format.isPositional && path != "-" && !digest.isEmpty
+        route(events, offsets: out.eventOffsets, origin: positional ? (digest, range) : nil, file: id, path: path,
+              digest: digest, now: now, quarantine: &quarantine)
     }
+
+    /// Events dated more than this after the ingest are flagged (milliseconds: 1 day).
+    static let futureTolerance: Int64 = 86_400_000
 
     /// Finishes a file: keeps its refusals and releases its "being parsed" count.
     private func record(file id: Int, path: String, digest: [UInt8]? = nil, quarantine: [Store.QuarantineEntry], parsing: Bool = false) {
@@ -321,8 +357,8 @@ package final class IngestPipeline: @unchecked Sendable {
     /// Sends each event to its bank's batch, refusing accounts no bank (or another bank
     /// than `--bank`) owns. The usual input (one account, so one bank) is passed on as
     /// one part without copying an event.
-    private func route(_ events: consuming [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
-                       quarantine: inout [Store.QuarantineEntry]) {
+    private func route(_ events: consuming [Event], offsets: [Int64], origin: ([UInt8], Range<Int64>)?, file: Int,
+                       path: String, digest: [UInt8], now: Int64, quarantine: inout [Store.QuarantineEntry]) {
         var events = events
         var bankOf = [String?](repeating: nil, count: events.count)
         var banks = Set<String>()
@@ -347,10 +383,16 @@ package final class IngestPipeline: @unchecked Sendable {
             banks.insert(owner.bank)
         }
         var byBank: [String: [Event]] = [:]
+        var offsetsByBank: [String: [Int64]] = [:]
         if banks.count == 1, !bankOf.contains(nil) {
             byBank[banks.first!] = events
+            offsetsByBank[banks.first!] = offsets
         } else {
-            for i in events.indices { if let b = bankOf[i] { byBank[b, default: []].append(events[i]) } }
+            for i in events.indices {
+                guard let b = bankOf[i] else { continue }
+                byBank[b, default: []].append(events[i])
+                if origin != nil { offsetsByBank[b, default: []].append(offsets[i]) }
+            }
         }
         guard !byBank.isEmpty else { return }
         var full: [Batch] = []
@@ -358,6 +400,9 @@ package final class IngestPipeline: @unchecked Sendable {
         for (bank, list) in byBank {
             if accumulating[bank, default: Batch(bank: bank)].files.insert(file).inserted { pending[file, default: 0] += 1 }
             accumulating[bank]!.parts.append(list)
+            accumulating[bank]!.origins.append(origin.map {
+                BankStore.PartOrigin(file: $0.0, range: $0.1, offsets: offsetsByBank[bank] ?? [])
+            })
             accumulating[bank]!.count += list.count
             if accumulating[bank]!.count >= options.batchSize, let b = accumulating.removeValue(forKey: bank) {
                 full.append(b)
@@ -371,7 +416,7 @@ package final class IngestPipeline: @unchecked Sendable {
     /// waiting while another batch already waits (back-pressure bounds memory).
     private func enqueue(_ b: Batch) {
         let prepared: BankStore.PreparedBatch
-        do { prepared = try store.bank(b.bank).prepare(parts: b.parts) } catch { fail(error); return }
+        do { prepared = try store.bank(b.bank).prepare(parts: b.parts, origins: b.origins) } catch { fail(error); return }
         cond.lock()
         while queue.count >= 1 && failure == nil { cond.wait() }
         queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
