@@ -5,10 +5,10 @@ import Darwin
 #endif
 
 /// Small byte-search helpers over raw buffers (memchr underneath).
-enum Bytes {
+public enum Bytes {
     /// Index of the first `byte` in `buf[from..<to]`, or nil.
     @inline(__always)
-    static func firstIndex(of byte: UInt8, in buf: UnsafeRawBufferPointer, from: Int = 0, to: Int? = nil) -> Int? {
+    public static func firstIndex(of byte: UInt8, in buf: UnsafeRawBufferPointer, from: Int = 0, to: Int? = nil) -> Int? {
         let end = to ?? buf.count
         guard from < end, let base = buf.baseAddress else { return nil }
         guard let q = memchr(base + from, Int32(byte), end - from) else { return nil }
@@ -16,7 +16,7 @@ enum Bytes {
     }
 
     /// Index of the last `byte` in `buf[..<to]`, or nil.
-    static func lastIndex(of byte: UInt8, in buf: UnsafeRawBufferPointer, to: Int? = nil) -> Int? {
+    public static func lastIndex(of byte: UInt8, in buf: UnsafeRawBufferPointer, to: Int? = nil) -> Int? {
         var i = (to ?? buf.count) - 1
         while i >= 0 {
             if buf[i] == byte { return i }
@@ -26,7 +26,7 @@ enum Bytes {
     }
 
     /// Number of `byte` in `buf[from..<to]`.
-    static func count(of byte: UInt8, in buf: UnsafeRawBufferPointer, from: Int = 0, to: Int? = nil) -> Int {
+    public static func count(of byte: UInt8, in buf: UnsafeRawBufferPointer, from: Int = 0, to: Int? = nil) -> Int {
         var n = 0
         var i = from
         let end = to ?? buf.count

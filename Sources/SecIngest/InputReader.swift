@@ -229,7 +229,7 @@ public final class InputReader {
     /// Whether an input whose first bytes are `prefix` can be split at line ends: it is
     /// not a JSON array, not a `{"Records":...}` document, and its first line is a
     /// complete object (not the `{` of a pretty-printed one).
-    static func isLineOriented(_ prefix: UnsafeRawBufferPointer) -> Bool {
+    public static func isLineOriented(_ prefix: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let n = prefix.count
         if n >= 3 && prefix[0] == 0xEF && prefix[1] == 0xBB && prefix[2] == 0xBF { i = 3 }

@@ -194,7 +194,7 @@ package final class IngestPipeline: @unchecked Sendable {
                 return
             }
         }
-        if let inflated, inflated.count <= 256 << 20 {
+        if let inflated, inflated.count <= Self.wholeLimit {
             // Whole in memory already: parse it in place, without the reader's copies.
             ingestWhole(id: id, path: path, bytes: inflated, fileSize: fileSize, digest: digest, now: now, scratch: scratch)
             return
@@ -266,24 +266,48 @@ package final class IngestPipeline: @unchecked Sendable {
         pending[id] = 1
         cond.unlock()
         var quarantine: [Store.QuarantineEntry] = []
-        var out = ParseOutput()
+        var parsed: Int64 = 0, records = 0
+        var warnings: [String] = []
         if let format = options.format ?? detectFormat(bytes, offset: 0, path: path, digest: digest, now: now, quarantine: &quarantine) {
             let context = ParseContext(file: path, defaultAccount: options.account, scratch: scratch)
-            out = bytes.withUnsafeBytes {
-                IngestParser.parse(bytes: $0, format: format, offset: 0, line: 1, context: context)
+            bytes.withUnsafeBytes { all in
+                // Line-oriented input goes in pieces of whole lines, so the events in
+                // flight stay bounded by the piece size, not the file's.
+                let lines = InputReader.isLineOriented(UnsafeRawBufferPointer(rebasing: all.prefix(65536)))
+                var start = 0, line = 1
+                var settled: Int64 = 0
+                while start < all.count && !stopped {
+                    var end = all.count
+                    if lines && all.count - start > Self.pieceSize,
+                       let nl = all[start ..< start + Self.pieceSize].lastIndex(of: 0x0A) {
+                        end = nl + 1
+                    }
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start ..< end])
+                    var out = IngestParser.parse(bytes: piece, format: format, offset: Int64(start), line: line, context: context)
+                    if end == all.count { out.append(IngestParser.finish(format: format, context: context)) }
+                    parsed += Int64(out.inputBytes)
+                    records += out.records
+                    warnings += out.warnings.prefix(20)
+                    let upTo = end == all.count ? Int64(end) : context.openRecordOffset ?? Int64(end)
+                    take(&out, file: id, path: path, digest: digest, now: now, format: format, context: context,
+                         range: settled ..< upTo, quarantine: &quarantine)
+                    settled = upTo
+                    if end < all.count { line += SecIngest.Bytes.count(of: 0x0A, in: piece) }
+                    start = end
+                }
             }
-            out.append(IngestParser.finish(format: format, context: context))
-            take(&out, file: id, path: path, digest: digest, now: now, format: format, context: context,
-                 range: 0 ..< Int64(bytes.count), quarantine: &quarantine)
         }
         cond.lock()
         summary.inputBytes += fileSize
-        summary.parsedBytes += Int64(out.inputBytes)
-        summary.records += out.records
-        if summary.warnings.count < 100 { summary.warnings += out.warnings.prefix(20) }
+        summary.parsedBytes += parsed
+        summary.records += records
+        if summary.warnings.count < 100 { summary.warnings += warnings.prefix(20) }
         cond.unlock()
         record(file: id, path: path, digest: digest, quarantine: quarantine, parsing: true)
     }
+
+    /// Line-oriented input held whole is parsed in pieces of about this many bytes.
+    static let pieceSize = 8 << 20
 
     /// The format of an input from its first bytes and path; nil (and the piece
     /// quarantined) when it is not one secq reads.
@@ -518,6 +542,10 @@ package final class IngestPipeline: @unchecked Sendable {
 
     /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content inflated
     /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
+    /// Files whose content is at most this big are read whole (gzip inflated with
+    /// libdeflate); larger ones stream through `InputReader` in bounded chunks.
+    static let wholeLimit = 128 << 20
+
     static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         guard size < 64 << 20, let bytes = readWhole(path, size: Int(size)) else {
@@ -526,7 +554,7 @@ package final class IngestPipeline: @unchecked Sendable {
         let d = FileDigest()
         bytes.withUnsafeBytes { d.update($0) }
         let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
-        return (d.finish(), isGzip ? WholeGzip.inflate(bytes) : bytes, Int64(bytes.count))
+        return (d.finish(), isGzip ? WholeGzip.inflate(bytes, limit: wholeLimit) : bytes, Int64(bytes.count))
     }
 
     /// The file's bytes, read straight into an array; nil when it changed size or failed.
