@@ -5,7 +5,6 @@ stream, so the output does not depend on --jobs. Streamed through zlib: memory s
 small whatever N is."""
 
 import random
-import time
 import zlib
 
 from .util import derive_seed, hexid
@@ -86,5 +85,3 @@ def run_file(x):
 def plan_files(n, files):
     return [n * (k + 1) // files - n * k // files for k in range(files)]
 
-
-_ = time

@@ -10,7 +10,6 @@ window after its last occurrence; the file holds the window's findings.
 
 import json
 import random
-import time
 
 from .util import derive_seed, hexid, uuid4, iso
 from .srcutil import iso_ms, ymd
@@ -222,5 +221,3 @@ def run(w, task, out, seed, start, days, net_infos, ct_insts):
         ids.setdefault(f["type"], []).append(f["id"])
     return stats, fs
 
-
-_ = time
