@@ -57,7 +57,8 @@ final class GeneratedData: @unchecked Sendable {
     init(records count: Int, seed: Int) throws {
         dir = temporaryDirectory("gen")
         let r = try run("/usr/bin/env", ["python3", packageRoot + "/tools/gen", "--out", dir, "--records", String(count),
-                                          "--seed", String(seed), "--jobs", "1", "--quiet", "--force"])
+                                          "--seed", String(seed), "--sources", "cloudtrail", "--jobs", "1", "--quiet",
+                                          "--force"])
         guard r.status == 0 else { throw CLIError(message: "tools/gen: \(r.err)") }
         org = try JSONDecoder().decode(Org.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/org.json")))
         summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))) as! [String: Any]

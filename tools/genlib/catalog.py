@@ -492,7 +492,7 @@ def sm_describe_secret(w, p, region, t, rng):
 
 
 def sm_rotation_succeeded(w, p, region, t, rng):
-    s = res(w, p, "secret", region, rng)
+    res(w, p, "secret", region, rng)  # keeps the random stream as it was
     return None, None, None, None
 
 

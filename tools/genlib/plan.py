@@ -4,7 +4,7 @@ Workers only render what the plan fixes, so output does not depend on --jobs."""
 
 import random
 
-from .util import derive_seed, rand_host, cidr_size, cidr_host
+from .util import derive_seed, rand_host, allocate_exact as allocate
 from . import net
 from .scenarios import SCENARIOS, plan_instance
 
@@ -33,7 +33,7 @@ def slug(name):
     return s.strip("-")
 
 
-def build(seed, nbanks, naccounts, records, days, start):
+def build(seed, nbanks, naccounts, records, days, start, sources=("cloudtrail",)):
     rng = random.Random(derive_seed(seed, "org"))
     more = MORE_BANKS[:]
     rng.shuffle(more)
@@ -82,6 +82,7 @@ def build(seed, nbanks, naccounts, records, days, start):
     threat_sources = threat_used_single + [rand_host(rng, c) for c in threat_used_cidr]
 
     # ---- scenario instances
+    ct = "cloudtrail" in sources
     per_kind = max(1, records // 500000)
     range_start = start
     range_end = start + days * 86400
@@ -91,7 +92,7 @@ def build(seed, nbanks, naccounts, records, days, start):
         latest = earliest + 1
     instances = []
     for bank in banks:
-        for kind, _ in SCENARIOS:
+        for kind, _ in (SCENARIOS if ct else []):
             for k in range(per_kind):
                 irng = random.Random(derive_seed(seed, "instance", bank["id"], kind, k))
                 acct = bank["accounts"][irng.randrange(len(bank["accounts"]))]
@@ -102,24 +103,109 @@ def build(seed, nbanks, naccounts, records, days, start):
                 d["account"] = acct["id"]
                 d["id"] = "%s/%s/%d" % (bank["id"], kind, k)
                 instances.append(d)
-    s_total = sum(d["n"] for d in instances)
-    nacc = nbanks * naccounts
-    if records - s_total < max(s_total, 50 * nacc):
-        need = s_total + max(s_total, 50 * nacc)
-        raise SystemExit("tools/gen: --records %d is too small for %d banks x %d accounts: the labelled scenarios alone "
-                         "take %d records; use at least %d" % (records, nbanks, naccounts, s_total, need))
 
-    # ---- exact per-account volumes
+    # ---- account plans (what a worker needs to build the account's world)
     accts = [(b, a) for b in banks for a in b["accounts"]]
     weights = [OU_VOLUME[a["ou"]] * rng.lognormvariate(0.0, 0.35) for b, a in accts]
-    from .worker import allocate
-    bg = allocate(records - s_total, weights)
+    aplans = []
+    for idx, (b, a) in enumerate(accts):
+        aplans.append({"id": a["id"], "index": idx, "name": a["name"], "ou": a["ou"], "bank": b["id"],
+                       "bank_short": b["short"], "tz": b["tz"], "domain": b["domain"], "regions": a["regions"],
+                       "corp_v4": b["corp_v4"], "corp_v6": b["corp_v6"], "background": 0, "scenarios": []})
+    others = [s for s in sources if s != "cloudtrail"]
+    worlds = {}
+    net_insts = []
+    if others:
+        from .world import build_world
+        from .netscen import NET_SCENARIOS, plan as plan_net
+        for ap in aplans:
+            worlds[ap["id"]] = build_world(seed, ap)
+        scale = min(1.0, records / 200000.0)
+        for bank in banks:
+            bw = [worlds[a["id"]] for a in bank["accounts"]]
+            for kind, src, _ in NET_SCENARIOS:
+                if src not in sources:
+                    continue
+                for k in range(per_kind):
+                    irng = random.Random(derive_seed(seed, "instance", bank["id"], kind, k))
+                    d = plan_net(kind, irng, bw, scale)
+                    if d is None:
+                        continue
+                    d["t0"] = earliest + irng.randrange(max(1, latest - earliest - d["dur"]))
+                    d["bank"] = bank["id"]
+                    d["id"] = "%s/%s/%d" % (bank["id"], kind, k)
+                    net_insts.append(d)
+
+    # ---- fixed volumes: GuardDuty findings and Config items follow from the world
+    fixed = {}
+    if "guardduty" in sources:
+        from .guardduty import bg_count, CT_GD
+        for ap in aplans:
+            w = worlds[ap["id"]]
+            n_sc = sum(1 for d in net_insts if d["account"] == ap["id"])
+            n_ct = sum(1 for d in instances if d["account"] == ap["id"] and d["kind"] in CT_GD)
+            bg = bg_count(w, days)
+            fixed[("guardduty", ap["id"])] = (bg, n_sc + n_ct)
+    if "config" in sources:
+        from .config import count as config_count
+        for ap in aplans:
+            w = worlds[ap["id"]]
+            n_ch = sum(1 for d in instances if d["account"] == ap["id"]
+                       and d["kind"] in ("sg_open_admin_port", "s3_block_public_access_disabled"))
+            hist = 2 * days
+            fixed[("config", ap["id"])] = (config_count(w, days, hist), n_ch)
+    fixed_total = sum(a + b for a, b in fixed.values())
+    variable = [s for s in sources if s in SHARES]
+    rest = records - fixed_total
+    if variable and rest < 0:
+        raise SystemExit("tools/gen: --records %d is too small: GuardDuty findings and Config items alone take %d"
+                         % (records, fixed_total))
+    totals = dict(zip(variable, allocate(rest, [SHARES[s] for s in variable]))) if variable else {}
+
+    # ---- exact per-account volumes, per source
     tasks = []
-    for idx, ((b, a), n) in enumerate(zip(accts, bg)):
-        sc = sorted([d for d in instances if d["account"] == a["id"]], key=lambda d: (d["t0"], d["id"]))
-        tasks.append({"id": a["id"], "index": idx, "name": a["name"], "ou": a["ou"], "bank": b["id"],
-                      "bank_short": b["short"], "tz": b["tz"], "domain": b["domain"], "regions": a["regions"],
-                      "corp_v4": b["corp_v4"], "corp_v6": b["corp_v6"], "background": n, "scenarios": sc})
+    for src in sources:
+        for idx, ap in enumerate(aplans):
+            t = dict(ap)
+            t["source"] = src
+            if src == "cloudtrail":
+                t["scenarios"] = sorted([d for d in instances if d["account"] == ap["id"]], key=lambda d: (d["t0"], d["id"]))
+            elif src in ("guardduty", "config"):
+                t["scenarios"] = []
+                t["ct_scenarios"] = sorted([d for d in instances if d["account"] == ap["id"]],
+                                           key=lambda d: (d["t0"], d["id"]))
+                t["net_scenarios"] = sorted([d for d in net_insts if d["account"] == ap["id"]],
+                                            key=lambda d: (d["t0"], d["id"]))
+                t["hist"] = 2 * days
+            else:
+                t["scenarios"] = sorted([d for d in net_insts if d["account"] == ap["id"] and d["source"] == src],
+                                        key=lambda d: (d["t0"], d["id"]))
+            tasks.append(t)
+    for src in variable:
+        ts = [t for t in tasks if t["source"] == src]
+        ws = []
+        for t, wt in zip(ts, weights):
+            ok = True
+            if src == "cloudfront":
+                ok = bool(worlds[t["id"]].net.dists)
+            ws.append(wt if ok else 0.0)
+        sc_tot = sum(d["n"] for t in ts for d in t["scenarios"])
+        bg_total = totals[src] - sc_tot
+        nacc = sum(1 for x in ws if x > 0)
+        if bg_total < max(sc_tot, 50 * nacc):
+            need = sc_tot + max(sc_tot, 50 * nacc)
+            raise SystemExit("tools/gen: --records %d is too small for %d banks x %d accounts: %s gets %d records and "
+                             "its labelled scenarios alone take %d; use more records (%s needs about %d) or fewer "
+                             "--sources" % (records, nbanks, naccounts, src, totals[src], sc_tot, src,
+                                            need))
+        for t, n in zip(ts, allocate(bg_total, ws)):
+            t["background"] = n
+    for t in tasks:
+        if (t["source"], t["id"]) in fixed:
+            bg, extra = fixed[(t["source"], t["id"])]
+            t["background"] = bg
+            t["scenario_changes"] = extra if t["source"] == "config" else 0
+            t["fixed_total"] = bg + extra
     org = {"banks": [{"id": b["id"], "name": b["name"],
                       "accounts": [{"id": a["id"], "name": a["name"], "ou": a["ou"]} for a in b["accounts"]]}
                      for b in banks]}
@@ -128,4 +214,10 @@ def build(seed, nbanks, naccounts, records, days, start):
     networks = {"corporate": {b["id"]: {"ipv4": b["corp_v4"], "ipv6": b["corp_v6"] + "::/48", "utc_offset_hours": b["tz"]}
                               for b in banks},
                 "aws": net.AWS_RANGES}
-    return org, tasks, threat, networks, instances
+    return org, tasks, threat, networks, instances + net_insts, range_start
+
+
+# share of --records each source gets (after GuardDuty and Config, whose volume follows
+# from the accounts' resources): flow logs the most, as in a real estate
+SHARES = {"cloudtrail": 25, "vpcflow": 40, "elb": 10, "s3access": 8, "cloudfront": 4, "route53": 9, "rds": 4}
+ALL_SOURCES = ["cloudtrail", "vpcflow", "elb", "s3access", "cloudfront", "route53", "rds", "guardduty", "config"]

@@ -1,7 +1,7 @@
 """Turning one call into CloudTrail record bytes (string templating, no dict
 round-trip), in CloudTrail's own key order."""
 
-from .util import J, uuid4, rand_chars, ALNUM_UP, iso, hash_chars
+from .util import J, uuid4, rand_chars, ALNUM_UP, hash_chars
 from .catalog import GLOBAL_REGION
 
 S3CONSOLE_UA = J("[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10.226-192.879.amzn2int.x86_64 "

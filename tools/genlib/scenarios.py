@@ -7,9 +7,9 @@ worker starts); generate() runs in the account's worker and renders the events.
 
 import random
 
-from .util import J, derive_seed, uuid4, iso, rand_chars, hexid, KEY_CHARS, human_expiration, hash_chars
+from .util import J, derive_seed, uuid4, iso, rand_chars, hexid, KEY_CHARS, human_expiration
 from .catalog import API, SC, RECON, GLOBAL_REGION, s3_get_object, s3_list_objects, s3_host
-from .render import record, request_id, tls_json, login_to, error_for, access_denied
+from .render import record, request_id, tls_json, login_to, access_denied
 from . import net
 
 SCENARIOS = [

@@ -163,3 +163,19 @@ def rand_host(rng, cidr, avoid_edges=True):
     if avoid_edges and n > 4:
         return cidr_host(cidr, 1 + rng.randrange(n - 2))
     return cidr_host(cidr, rng.randrange(n))
+
+
+def allocate_exact(total, weights):
+    """Exact integer split of total proportional to weights (cumulative rounding)."""
+    s = sum(weights)
+    out = []
+    prev = 0
+    acc = 0.0
+    for wt in weights:
+        acc += wt
+        cur = int(total * acc / s + 0.5) if s > 0 else 0
+        out.append(cur - prev)
+        prev = cur
+    if out:
+        out[-1] += total - prev
+    return out

@@ -27,6 +27,10 @@ def main(d):
             errors.append(msg)
 
     summary = json.load(open(os.path.join(d, "summary.json")))
+    if "per_source" in summary and "cloudtrail" in summary["per_source"]:
+        ct = summary["per_source"]["cloudtrail"]
+        summary = dict(summary, records=ct["records"], files=ct["files"], bytes_gz=ct["bytes"], per_bank=ct["per_bank"],
+                       per_account=ct["per_account"])
     org = json.load(open(os.path.join(d, "org.json")))
     acct_bank = {a["id"]: b["id"] for b in org["banks"] for a in b["accounts"]}
     truth = [json.loads(x) for x in open(os.path.join(d, "truth.jsonl"))]
@@ -54,6 +58,8 @@ def main(d):
         for fn in sorted(fnames):
             path = os.path.join(dirpath, fn)
             rel = os.path.relpath(path, root).split(os.sep)
+            if len(rel) > 1 and rel[1] != "CloudTrail":
+                continue  # other sources: counted in summary.json's per_source, not checked here
             m = NAME.match(fn)
             if not m or len(rel) != 7 or rel[1] != "CloudTrail":
                 err("bad path %s" % path)
@@ -161,7 +167,7 @@ def main(d):
         err("%d truth event ids not found, e.g. %s" % (len(missing), missing[0]))
     kinds = Counter(t["scenario"] for t in truth)
     for b in org["banks"]:
-        ks = {t["scenario"] for t in truth if t["bank"] == b["id"]}
+        ks = {t["scenario"] for t in truth if t["bank"] == b["id"] and t.get("source", "cloudtrail") == "cloudtrail"}
         if len(ks) != 13:
             err("bank %s has %d scenario kinds" % (b["id"], len(ks)))
     bg = max(1, stats["bg"])

@@ -6,14 +6,13 @@ events, so it is bounded regardless of --records.
 """
 
 import gzip
-import json
 import os
 import random
 from bisect import bisect_right
 from itertools import accumulate
 
 from .util import derive_seed, uuid4, iso, stamp, rand_chars, ALNUM, J, human_expiration, B64
-from .catalog import API, GLOBAL_REGION, LAST_BUCKET
+from .catalog import GLOBAL_REGION, LAST_BUCKET
 from .render import (record, request_id, tls_json, error_for, login_to, S3CONSOLE_UA, AWS_INTERNAL_J)
 from .world import build_world
 from . import scenarios
@@ -290,3 +289,94 @@ def run_account(task):
     return {"account": acct, "bank": a["bank"], "index": a["index"], "records": nrec, "files": files,
             "bytes": nbytes, "per_action": per_action, "per_region": per_region, "truth": truths,
             "principals": principals}
+
+
+# ---------------------------------------------------------------- the other sources
+
+def _net_truth(w, d, times, info):
+    from .netscen import finding
+    from .util import iso as iso_
+    t = {"scenario": d["kind"], "source": d["source"], "bank": w.bank, "account": w.acct,
+         "region": info.get("region"), "principal": d.get("principal"), "access_key": None, "src_ip": d["ip"],
+         "start": iso_(min(times)), "end": iso_(max(times)), "event_ids": [], "records": len(times),
+         "expected_finding": finding(d)}
+    for k, v in info.items():
+        if k not in ("region", "principal", "src_ip_internal"):
+            t[k] = v
+    if "src_ip_internal" in info:  # DNS: the asker is the instance itself
+        t["src_ip"] = info["src_ip_internal"]
+    desc = {
+        "port_scan": "%s probed %d ports of %s (%s, ENI %s), most rejected" % (
+            d["ip"], len(info.get("dst_ports", [])), info.get("instance_id"), info.get("dst_ip"), info.get("eni")),
+        "ssh_bruteforce": "%s opened %d SSH connections to %s (%s) in %d minutes" % (
+            d["ip"], len(times) // 2, info.get("instance_id"), info.get("dst_ip"), (max(times) - min(times)) // 60 + 1),
+        "dns_exfiltration": "%s (%s) sent %d long high-entropy queries under %s" % (
+            info.get("instance_id"), info.get("src_ip_internal"), len(times), d.get("domain")),
+        "s3_access_mass_download": "%s downloaded %d objects of s3://%s from %s within %d minutes" % (
+            d.get("principal"), info.get("objects", 0), info.get("bucket"), d["ip"], (max(times) - min(times)) // 60 + 1),
+        "rds_bruteforce": "%d failed password logins for %s on %s (%s) from %s%s" % (
+            d.get("fails", 0), d.get("user"), info.get("db_instance"), info.get("db_engine"), d["ip"],
+            ", then a successful login" if d.get("success") else ""),
+    }[d["kind"]]
+    t["description"] = desc
+    return t
+
+
+def scenario_render(w, d):
+    """(times, info) of a non-CloudTrail scenario, rendered from its plan."""
+    from . import vpcflow, dns, s3access, rds as rdsmod
+    f = {"vpcflow": vpcflow.scenario_records, "route53": dns.scenario_lines, "s3access": s3access.scenario_lines,
+         "rds": rdsmod.scenario_entries}[d["source"]]
+    recs, info = f(w, d)
+    return [r[0] for r in recs], info
+
+
+def run_task(x):
+    """One (account, source) of the plan. CloudTrail goes through run_account."""
+    task = x["task"]
+    src = task["source"]
+    if src == "cloudtrail":
+        r = run_account({"seed": x["seed"], "account": task, "out": x["out"], "start": x["start"], "days": x["days"]})
+        r["source"] = "cloudtrail"
+        for t in r["truth"]:
+            t["source"] = "cloudtrail"
+        return r
+    from .srcutil import Out
+    from . import vpcflow, dns, s3access, rds as rdsmod, http, guardduty, config
+    w = build_world(x["seed"], task)
+    out = Out(x["out"])
+    seed, start, days = x["seed"], x["start"], x["days"]
+    extra = {}
+    truths = []
+    if src == "guardduty":
+        infos = []
+        for d in task["net_scenarios"]:
+            times, info = scenario_render(w, d)
+            infos.append((d, times, info))
+        stats, fs = guardduty.run(w, task, out, seed, start, days, infos, task["ct_scenarios"])
+        extra["finding_ids"] = {}
+        ids_by_sc = [d["id"] for d in task["net_scenarios"]] + [d["id"] for d in task["ct_scenarios"]
+                                                                 if d["kind"] in guardduty.CT_GD]
+        for sid, (_, f) in zip(ids_by_sc, fs):
+            extra["finding_ids"][sid] = f["id"]
+    elif src == "config":
+        stats, ctruth = config.run(w, task, out, seed, start, days, task["ct_scenarios"])
+        extra["config_truth"] = ctruth
+    else:
+        mod = {"vpcflow": vpcflow.run, "route53": dns.run, "s3access": s3access.run, "rds": rdsmod.run,
+               "elb": http.run_elb, "cloudfront": http.run_cloudfront}[src]
+        stats, infos = mod(w, task, out, seed, start, days)
+        for d, times, info in infos:
+            tr = _net_truth(w, d, times, info)
+            tr["_id"] = d["id"]
+            truths.append(tr)
+    expected = task.get("fixed_total", task["background"] + sum(d["n"] for d in task["scenarios"]))
+    if out.records != expected:
+        raise RuntimeError("%s account %s: wrote %d records, planned %d" % (src, task["id"], out.records, expected))
+    if _progress is not None:
+        with _progress.get_lock():
+            _progress.value += out.records
+    res = {"source": src, "account": task["id"], "bank": task["bank"], "index": task["index"], "records": out.records,
+           "files": out.files, "bytes": out.bytes, "stats": stats, "truth": truths}
+    res.update(extra)
+    return res

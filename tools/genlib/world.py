@@ -9,7 +9,7 @@ days: that is what makes per-principal baselines meaningful.
 import random
 
 from .util import (J, derive_seed, hash_chars, hexid, rand_chars, Weighted, zipf_weights, iso, rand_host,
-                   KEY_CHARS, ALNUM_UP)
+                   KEY_CHARS)
 from .catalog import API
 from . import net
 
@@ -403,6 +403,7 @@ def build_world(seed, a):
     w.primary = w.regions[0]
     w.tz = a["tz"]
     w.domain = a["domain"]
+    w.corp_v4 = a["corp_v4"]
     w.trail_arn = "arn:aws:cloudtrail:%s:%s:trail/%s-org-trail" % (w.primary, w.acct, w.bank_short)
     w.zone_id = "Z" + rand_chars(rng, KEY_CHARS, 13)
     w.detector_id = hexid(rng, 32)
@@ -758,4 +759,6 @@ def build_world(seed, a):
         if pp.region_home is None:
             pp.region_home = w.primary
     w.principals = principals
+    from .netplan import build_net
+    build_net(seed, w)
     return w
