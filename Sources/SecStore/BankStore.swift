@@ -13,8 +13,11 @@ public final class BankStore: @unchecked Sendable {
     let blocks, raw, seq, dict, dictr, post, ids, fileRanges, chain, meta: DB
 
     private let cacheLock = PThreadCondition()
-    private var idsByEntry: [DictEntry: UInt32] = [:]
+    private var idsByEntry = EntryMap()
     private var entriesByID: [UInt32: DictEntry] = [:]
+    /// The dictionary cache is emptied when it holds this many entries (flow logs name
+    /// millions of addresses; the cache must not grow with them).
+    static let dictionaryCacheLimit = 1 << 20
 
     /// Events a block holds at most.
     public var blockRows = 8192
@@ -276,17 +279,17 @@ public final class BankStore: @unchecked Sendable {
     /// encoded again without them), so a race never stores anything twice.
     public func commit(_ batch: PreparedBatch) throws -> AppendResult {
         let rawLevel = self.rawLevel
-        let (result, newEntries) = try env.write { txn -> (AppendResult, [(DictEntry, UInt32)]) in
+        let (result, newEntries) = try env.write { txn -> (AppendResult, EntryMap) in
             var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
             var result = AppendResult()
             result.duplicates = batch.duplicates
-            var pending: [DictEntry: UInt32] = [:]
-            var newEntries: [(DictEntry, UInt32)] = []
-            // Ranges committed before this transaction, per file of the batch.
+            var pending = EntryMap()
+            // Ranges committed before this transaction, per file of the batch, and per part.
             var committed: [[UInt8]: RangeSet] = [:]
             for case let o? in batch.origins where committed[o.file] == nil {
                 committed[o.file] = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, fileRanges, o.file)
             }
+            let partRanges = batch.origins.map { $0.map { committed[$0.file]! } }
             for (d, prepared) in batch.drafts.enumerated() {
                 var draft = prepared
                 var rowKeys = batch.keys[d]
@@ -297,8 +300,8 @@ public final class BankStore: @unchecked Sendable {
                         stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
                     } else {
                         let row = batch.rows[d][r]
-                        let origin = batch.origins[Int(row >> 32)]!
-                        stored = committed[origin.file]!.contains(origin.offsets[Int(row & 0xffff_ffff)])
+                        let part = Int(row >> 32)
+                        stored = partRanges[part]!.contains(batch.origins[part]!.offsets[Int(row & 0xffff_ffff)])
                     }
                     if !stored { stillNew.append(r) }
                 }
@@ -314,7 +317,7 @@ public final class BankStore: @unchecked Sendable {
                     var colIDs: [UInt32] = []
                     colIDs.reserveCapacity(c.dictValues.count)
                     for v in c.dictValues {
-                        let id = try intern(v, txn: &txn, state: &st, pending: &pending, new: &newEntries)
+                        let id = try intern(v, txn: &txn, state: &st, pending: &pending)
                         colIDs.append(id)
                         if c.field.isIndexed { postings.append((c.field, id)) }
                     }
@@ -357,36 +360,42 @@ public final class BankStore: @unchecked Sendable {
                 for case let o? in batch.origins where o.file == file { ranges.insert(o.range) }
                 try txn.put(fileRanges, file, ranges.encoded)
             }
-            return (result, newEntries)
+            return (result, pending)
         }
         // Only now, after the commit, may new ids enter the shared cache.
-        if !newEntries.isEmpty {
+        if newEntries.count > 0 {
             cacheLock.lock()
-            for (e, i) in newEntries { idsByEntry[e] = i; entriesByID[i] = e }
+            if idsByEntry.count + newEntries.count > BankStore.dictionaryCacheLimit {
+                idsByEntry.removeAll()
+                entriesByID.removeAll()
+            }
+            for (e, i) in newEntries.pairs where idsByEntry.get(e, hash: e.fastHash) == nil {
+                idsByEntry.insert(e, i, hash: e.fastHash)
+                entriesByID[i] = e
+            }
             cacheLock.unlock()
         }
         return result
     }
 
     private func intern(_ entry: DictEntry, txn: inout WriteTxn, state st: inout State,
-                        pending: inout [DictEntry: UInt32], new: inout [(DictEntry, UInt32)]) throws -> UInt32 {
-        if let id = pending[entry] { return id }
+                        pending: inout EntryMap) throws -> UInt32 {
+        let h = entry.fastHash
+        if let id = pending.get(entry, hash: h) { return id }
         cacheLock.lock()
-        let cached = idsByEntry[entry]
+        let cached = idsByEntry.get(entry, hash: h)
         cacheLock.unlock()
         if let id = cached { return id }
         let kb = entry.keyBytes
         if let id = try kb.withUnsafeBytes({ k in try txn.get(dict, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }) {
-            pending[entry] = id
-            new.append((entry, id))
+            pending.insert(entry, id, hash: h)
             return id
         }
         let id = st.nextDict
         st.nextDict += 1
         try txn.put(dict, kb, withUnsafeBytes(of: id.littleEndian) { Array($0) })
         try txn.put(dictr, withUnsafeBytes(of: id.bigEndian) { Array($0) }, kb, append: true)
-        pending[entry] = id
-        new.append((entry, id))
+        pending.insert(entry, id, hash: h)
         return id
     }
 
@@ -429,12 +438,14 @@ public final class BankStore: @unchecked Sendable {
 
     func cachedID(_ e: DictEntry) -> UInt32? {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        return idsByEntry[e]
+        return idsByEntry.get(e, hash: e.fastHash)
     }
 
     func remember(_ e: DictEntry, _ id: UInt32) {
         cacheLock.lock(); defer { cacheLock.unlock() }
-        idsByEntry[e] = id; entriesByID[id] = e
+        if idsByEntry.count >= BankStore.dictionaryCacheLimit { idsByEntry.removeAll(); entriesByID.removeAll() }
+        if idsByEntry.get(e, hash: e.fastHash) == nil { idsByEntry.insert(e, id, hash: e.fastHash) }
+        entriesByID[id] = e
     }
 }
 

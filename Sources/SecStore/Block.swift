@@ -81,6 +81,127 @@ extension Field {
 }
 
 /// A key of the bank dictionary: a string, or an address (kept apart by a tag byte).
+/// A map from dictionary entries to 32-bit numbers: open addressing with a cheap hash,
+/// because a column of a flow-log block asks once per row (and a commit once per
+/// distinct value) and Swift's seeded `Hasher` cost more than the rest of the encoding.
+struct EntryMap {
+    private var slots: [UInt32]
+    private var mask: Int
+    /// The entries in insertion order, with their hashes and numbers.
+    private(set) var entries: [DictEntry] = []
+    private var hashes: [UInt64] = []
+    private var numbers: [UInt32] = []
+
+    init(capacity: Int = 8) {
+        var n = 16
+        while n < capacity * 2 { n <<= 1 }
+        slots = [UInt32](repeating: 0, count: n)
+        mask = n - 1
+    }
+
+    var count: Int { entries.count }
+
+    /// Entries and their numbers, in insertion order.
+    var pairs: Zip2Sequence<[DictEntry], [UInt32]> { zip(entries, numbers) }
+
+    @inline(__always)
+    func get(_ e: DictEntry, hash h: UInt64) -> UInt32? {
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = slots[i]
+            if k == 0 { return nil }
+            if hashes[Int(k) - 1] == h && entries[Int(k) - 1].fastEquals(e) { return numbers[Int(k) - 1] }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds an entry that is not in the map.
+    @inline(__always)
+    mutating func insert(_ e: DictEntry, _ number: UInt32, hash h: UInt64) {
+        entries.append(e)
+        hashes.append(h)
+        numbers.append(number)
+        if entries.count * 2 > slots.count {
+            grow()
+        } else {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = UInt32(entries.count)
+        }
+    }
+
+    mutating func removeAll() {
+        entries.removeAll(); hashes.removeAll(); numbers.removeAll()
+        for i in slots.indices { slots[i] = 0 }
+    }
+
+    private mutating func grow() {
+        slots = [UInt32](repeating: 0, count: slots.count * 2)
+        mask = slots.count - 1
+        for (k, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = UInt32(k + 1)
+        }
+    }
+}
+
+/// Local codes (1, 2, ...) for the distinct values of one column of one block, in order
+/// of first appearance.
+struct LocalCodes {
+    private var map: EntryMap
+    /// The last value asked for and its code: columns sorted by time repeat values in runs.
+    private var last: (DictEntry, UInt32)?
+
+    init(capacity: Int) { map = EntryMap(capacity: capacity) }
+
+    var values: [DictEntry] { map.entries }
+
+    /// The code of `e`, assigning the next one when it is new.
+    @inline(__always)
+    mutating func code(_ e: DictEntry) -> UInt32 {
+        if let (v, c) = last, v.fastEquals(e) { return c }
+        let h = e.fastHash
+        let c: UInt32
+        if let known = map.get(e, hash: h) {
+            c = known
+        } else {
+            c = UInt32(map.count + 1)
+            map.insert(e, c, hash: h)
+        }
+        last = (e, c)
+        return c
+    }
+}
+
+extension DictEntry {
+    /// A cheap, unseeded hash (the table it serves never sees untrusted collisions
+    /// beyond one block: at worst a slower block, never a wrong one).
+    @inline(__always)
+    var fastHash: UInt64 {
+        switch self {
+        case .ip(let ip):
+            var h = (ip.hi ^ 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
+            h = (h ^ ip.lo ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
+            return h ^ (h >> 29)
+        case .string(let s):
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+            return h ^ (h >> 32)
+        }
+    }
+
+    /// Equality that settles the usual case (the very same string storage) first.
+    @inline(__always)
+    func fastEquals(_ o: DictEntry) -> Bool {
+        switch (self, o) {
+        case (.ip(let a), .ip(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        default: return false
+        }
+    }
+}
+
 package enum DictEntry: Hashable, Sendable {
     case string(String)
     case ip(IPAddress)
@@ -272,26 +393,19 @@ package struct BlockDraft: Sendable {
             for r in rows { w.varint(UInt64((bases[Int(r >> 32)]! + Int(r & 0xffff_ffff)).pointee.time - tMin)) }
             return ColumnDraft(field: f, encoding: enc, dictValues: [], body: pack(w.bytes), min: tMin, max: tMax)
         case .globalDict, .localDict:
-            var table: [DictEntry: UInt32] = [:]
-            var values: [DictEntry] = []
+            var table = LocalCodes(capacity: rows.count)
             var codes = [UInt32](repeating: 0, count: rows.count)
             var any = false
             for (i, r) in rows.enumerated() {
-                let entry: DictEntry
                 switch value(r) {
-                case .null: continue
-                case .ip(let ip): entry = .ip(ip)
-                case .string(let s): entry = .string(s)
+                case .ip(let ip): codes[i] = table.code(.ip(ip))
+                case .string(let s): codes[i] = table.code(.string(s))
                 default: continue
                 }
                 any = true
-                if let c = table[entry] { codes[i] = c; continue }
-                values.append(entry)
-                let c = UInt32(values.count)
-                table[entry] = c
-                codes[i] = c
             }
             guard any else { return nil }
+            let values = table.values
             var w = ByteWriter()
             if enc == .localDict {
                 w.varint(UInt64(values.count))

@@ -6,7 +6,7 @@ import os
 import resource
 import time
 
-from .util import StepError, log
+from .util import StepError
 
 # One JSON parse per record: Records is read as JSON[] (each record kept as JSON), then
 # json_transform pulls the fields out by this structure. Keys absent from a record give
