@@ -58,13 +58,13 @@ enum RDSParser {
 // MARK: - PostgreSQL
 
 extension RDSParser {
-    /// Whether an input's first line is a PostgreSQL log entry with the RDS prefix
-    /// `%t:%r:%u@%d:[%p]:`.
+    /// Whether an input's first entry, within its first 20 lines, has the RDS prefix
+    /// `%t:%r:%u@%d:[%p]:`. Lines before it (the end of an entry cut off by the start
+    /// of the file) are passed over.
     static func recognisesPostgres(_ content: UnsafeRawBufferPointer) -> Bool {
         var cursor = LineCursor(content, offset: 0, line: 1)
-        while let l = cursor.next() {
-            if Text.isBlank(l.text) { continue }
-            return (try? postgresLine(l.text)) != nil
+        while let l = cursor.next(), l.line <= 20 {
+            if startsEntry(l.text) { return (try? postgresLine(l.text)) != nil }
         }
         return false
     }
@@ -157,7 +157,9 @@ extension RDSParser {
     /// Whether a line starts an entry: it begins with `YYYY-MM-DD HH:MM:SS`.
     static func startsEntry(_ b: UnsafeRawBufferPointer) -> Bool {
         guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 32, b[13] == 58, b[16] == 58 else { return false }
-        for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] where b[i] &- 48 >= 10 { return false }
+        for i in 0 ..< 19 where i != 4 && i != 7 && i != 10 && i != 13 && i != 16 {
+            guard b[i] &- 48 < 10 else { return false }
+        }
         return true
     }
 

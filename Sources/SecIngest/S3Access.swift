@@ -97,10 +97,11 @@ enum S3AccessParser {
         return date + clock - Int64(zone) * 1000
     }
 
+    private static let months: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// `Jan` ... `Dec` as 1 ... 12.
     private static func month(_ b: UnsafeRawBufferPointer) -> Int? {
-        let names: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return names.firstIndex { b.equals($0) }.map { $0 + 1 }
+        months.firstIndex { b.equals($0) }.map { $0 + 1 }
     }
 
     /// The principal and its type from the requester field: an IAM ARN (type from the
@@ -121,10 +122,13 @@ enum S3AccessParser {
         guard let resource = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(5).first
         else { return nil }
         if resource == "root" { return "Root" }
-        let kinds: [(String, String)] = [("user/", "IAMUser"), ("assumed-role/", "AssumedRole"), ("role/", "Role"),
-                                         ("federated-user/", "FederatedUser")]
-        return kinds.first { resource.hasPrefix($0.0) }?.1
+        return principalKinds.first { resource.hasPrefix($0.prefix) }?.type
     }
+
+    /// ARN resource prefixes and the principal type they name.
+    private static let principalKinds: [(prefix: String, type: String)] = [
+        ("user/", "IAMUser"), ("assumed-role/", "AssumedRole"), ("role/", "Role"), ("federated-user/", "FederatedUser"),
+    ]
 
     /// The request target of `"GET /bucket/key?x HTTP/1.1"`; the field whole when it is
     /// not a request line; nil for `-`.

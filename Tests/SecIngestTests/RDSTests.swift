@@ -342,6 +342,7 @@ import Testing
         func detect(_ text: String) -> InputFormat? { InputFormat.detect(prefix: Array(text.utf8), path: "logs/file") }
         #expect(detect(Self.postgresLog) == .rdsPostgres)
         #expect(detect("\n" + Self.postgres[13].entry + "\n") == .rdsPostgres)
+        #expect(detect("\t  FROM transfers\n\t WHERE id = 1;\n" + Self.postgres[13].entry + "\n") == .rdsPostgres)
         for x in Self.audit { #expect(detect(x.line + "\n") == .rdsMySQL, "\(x.line)") }
         #expect(detect("2026-11-28 10:00:00 UTC something else\n") == nil)
         #expect(detect("20261128 10:00:00,host,user\n") == nil)
