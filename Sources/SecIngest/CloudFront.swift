@@ -5,7 +5,8 @@ import SecModel
 ///
 /// The `#Fields` line names the columns, so logs with fewer fields (older ones) or a
 /// chosen subset (standard logging v2) read the same way; it is kept in the input's
-/// ``ParseContext`` for the chunks after the one holding it. Lines before any `#Fields`
+/// ``ParseContext`` for the chunks after the one holding it, and with the `#Version`
+/// line as `context.header` for parsing a quarantined line again. Lines before any `#Fields`
 /// line are read with the standard 33-field layout. The record names no account: it
 /// comes from the path or `--account`. See docs/sources/cloudfront.md for the mapping.
 enum CloudFrontParser {
@@ -66,9 +67,10 @@ enum CloudFrontParser {
     }
 
     /// What a CloudFront input carries from chunk to chunk: the columns its last
-    /// `#Fields` line named.
+    /// `#Fields` line named, and its last `#Version` line (for `context.header`).
     final class State {
         var layout = Layout.standard
+        var version: [UInt8] = []
     }
 
     /// Whether an input starts with the W3C header of a CloudFront log: `#Version:` or
@@ -95,12 +97,32 @@ enum CloudFrontParser {
         while let l = cursor.next() {
             if Text.isBlank(l.text) { continue }
             if l.text[0] == 35 { // '#': a header line, not a record
-                if l.text.hasPrefix("#Fields:") { state.layout = Layout(header: l.text) }
+                readHeader(l.text, at: Int(l.offset - offset), in: bytes, state: state, context: context)
                 continue
             }
             out.take(context, l.text, offset: l.offset, line: l.line) { () throws(Refusal) in
                 try event(l.text, layout: state.layout, fields: &fields, context: context)
             }
+        }
+    }
+
+    /// Takes the columns of a `#Fields` line, and keeps it with the `#Version` line
+    /// before it, line ends included, as `context.header`: a quarantined line is parsed
+    /// again after them.
+    private static func readHeader(_ text: UnsafeRawBufferPointer, at start: Int, in bytes: UnsafeRawBufferPointer,
+                                   state: State, context: ParseContext) {
+        let isVersion = text.hasPrefix("#Version:")
+        guard isVersion || text.hasPrefix("#Fields:") else { return }
+        var end = start + text.count
+        if end < bytes.count && bytes[end] == 13 { end += 1 }
+        if end < bytes.count && bytes[end] == 10 { end += 1 }
+        var line = Array(bytes[slice: start ..< end])
+        if line.last != 10 { line.append(10) }
+        if isVersion {
+            state.version = line
+        } else {
+            state.layout = Layout(header: text)
+            context.header = state.version + line
         }
     }
 

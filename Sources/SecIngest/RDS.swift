@@ -72,7 +72,8 @@ extension RDSParser {
     /// Parses a piece of a PostgreSQL log. An entry is a line starting with a timestamp
     /// and the lines after it that do not (a multi-line statement); the last entry of
     /// the piece stays open in the context until the next entry starts or
-    /// ``finishPostgres(context:into:)``.
+    /// ``finishPostgres(context:into:)``, and `context.openRecordOffset` says where it
+    /// starts (the input from there on is not read yet).
     static func parsePostgres(_ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
                               into out: inout ParseOutput) {
         let st = state(context)
@@ -129,6 +130,7 @@ extension RDSParser {
             st.pendingLine = o.line
             st.pendingEnd = offset + Int64(bytes.count)
         }
+        context.openRecordOffset = st.pendingEnd >= 0 ? st.pendingOffset : nil
     }
 
     /// Emits the entry the last piece left open.
@@ -145,6 +147,7 @@ extension RDSParser {
         }
         st.pending.removeAll(keepingCapacity: true)
         st.pendingEnd = -1
+        context.openRecordOffset = nil
     }
 
     private static func emitPostgres(_ entry: UnsafeRawBufferPointer, offset: Int64, line: Int, state: State,

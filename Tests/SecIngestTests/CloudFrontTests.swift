@@ -161,6 +161,24 @@ import Testing
         #expect(out.quarantined.first?.bytes == garbage)
     }
 
+    @Test func aQuarantinedLineParsesAgainAfterTheContextHeader() throws {
+        let custom = "#Fields: date time c-ip cs-method cs-uri-stem sc-status\r\n"
+        let short = ["2019-12-05", "00:00:01", "192.0.2.1", "HEAD", "/", "200"].joined(separator: "\t")
+        for (text, header) in [(Self.header + Self.hit + "\n", Self.header), ("#Version: 1.0\n" + custom + short, "#Version: 1.0\n" + custom),
+                               (String(custom.dropLast(2)) + "\n" + short, String(custom.dropLast(2)) + "\n")] {
+            let context = ParseContext(file: Self.path) // no account: the data line is quarantined
+            let bytes = Array(text.utf8)
+            let first = bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, format: .cloudfront, offset: 0, line: 1, context: context) }
+            let q = try #require(first.quarantined.first)
+            #expect(context.header == Array(header.utf8))
+            let again = parseText((context.header ?? []) + q.bytes, format: .cloudfront, file: Self.path, account: Self.account)
+            let direct = parseText(text, format: .cloudfront, file: Self.path, account: Self.account)
+            #expect(again.events.map(\.raw) == direct.events.map(\.raw))
+            #expect(again.events.map(\.time) == direct.events.map(\.time))
+            #expect(!again.events.isEmpty)
+        }
+    }
+
     @Test func noAccountQuarantines() {
         let out = parseText(Self.header + Self.hit, format: .cloudfront, file: Self.path)
         #expect(out.events.isEmpty)

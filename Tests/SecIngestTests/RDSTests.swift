@@ -134,6 +134,19 @@ import Testing
         #expect(IngestParser.finish(format: .rdsPostgres, context: context).records == 0)
     }
 
+    @Test func theOpenEntryIsNotCountedAsRead() {
+        let a = Self.postgres[0].entry, b = Self.postgres[2].entry
+        let context = ParseContext(file: Self.file, defaultAccount: Self.account)
+        let bytes = Array((a + "\n" + b + "\n").utf8)
+        let out = bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, format: .rdsPostgres, offset: 100, line: 7, context: context) }
+        #expect(out.events.map(rawText) == [a])
+        #expect(context.openRecordOffset == Int64(100 + a.utf8.count + 1))
+        let rest = IngestParser.finish(format: .rdsPostgres, context: context)
+        #expect(rest.events.map(rawText) == [b])
+        #expect(rest.quarantined.isEmpty)
+        #expect(context.openRecordOffset == nil)
+    }
+
     @Test func crlfAndBlankLinesInsideAnEntry() {
         let text = "2026-11-28 10:00:05 UTC::alice@payments:[1]:LOG:  statement: SELECT 1\r\n\r\n\tFROM dual\r\n\r\n"
             + "2026-11-28 10:00:06 UTC::alice@payments:[1]:LOG:  statement: SELECT 2\r\n"
