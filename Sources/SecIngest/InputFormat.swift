@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The log formats SecIngest reads.
 public enum InputFormat: String, Sendable, CaseIterable {
     /// CloudTrail records: S3 log files, NDJSON, single records, EventBridge envelopes.
@@ -128,15 +122,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     }
 
     static func contains(_ hay: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        let m = needle.utf8CodeUnitCount
-        guard hay.count >= m else { return false }
-        let first = needle.utf8Start.pointee
-        var k = 0
-        while let j = Bytes.firstIndex(of: first, in: hay, from: k, to: hay.count - m + 1) {
-            if memcmp(hay.baseAddress! + j, needle.utf8Start, m) == 0 { return true }
-            k = j + 1
-        }
-        return false
+        Text.firstIndex(of: needle, in: hay) != nil
     }
 
     /// Inflates at most `limit` bytes of a gzip prefix (a cut stream is fine here).
