@@ -160,4 +160,35 @@ import Testing
         #expect(try quarantine(r.store).isEmpty)
         #expect(try secq(["verify", "--store", r.store]).status == 0)
     }
+
+    /// A file detection could not name is kept whole; retried with --format, its good
+    /// records go in and each bad one is left as an entry of its own, at its offset.
+    @Test func retryWithAFormatSplitsAWholeFileEntry() throws {
+        let owner = String(repeating: "ab", count: 32)
+        func line(_ n: Int) -> String {
+            #"\#(owner) bucket-1 [06/Feb/2026:00:00:0\#(n) +0000] 192.0.2.\#(n) arn:aws:iam::111122223333:user/u REQ\#(n) REST.GET.OBJECT k\#(n) "GET /bucket-1/k\#(n) HTTP/1.1" 200 - 10 10 1 1 "-" "curl/8" -"#
+        }
+        let body = "this is not a log line\n" + line(1) + "\n" + line(2) + "\n"
+        let dir = temporaryDirectory("retryfmt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(Self.org.utf8).write(to: URL(fileURLWithPath: dir + "/org.json"))
+        let store = dir + "/store"
+        _ = try secq(["init", "--store", store, "--org", dir + "/org.json"])
+        try FileManager.default.createDirectory(atPath: dir + "/logs/111122223333", withIntermediateDirectories: true)
+        let file = dir + "/logs/111122223333/access-log"
+        try Data(body.utf8).write(to: URL(fileURLWithPath: file))
+        let r = try secq(["ingest", "--store", store, "--json", file])
+        let s = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(s["stored"] as? Int == 0)
+        let before = try quarantine(store)
+        #expect(before.map { $0["reason"] as? String } == ["unrecognised format; use --format to name it"])
+        let retry = try secq(["quarantine", "retry", "--store", store, "--json", "--format", "s3access"])
+        let o = try JSONSerialization.jsonObject(with: Data(retry.out.utf8)) as! [String: Any]
+        #expect(o["stored"] as? Int == 2 && o["still_quarantined"] as? Int == 1, "\(retry.out)")
+        let after = try quarantine(store)
+        #expect(after.count == 1)
+        #expect(after.first?["offset"] as? Int == 0)
+        #expect((after.first?["reason"] as? String)?.hasPrefix("too few fields") == true, "\(after)")
+        #expect(try bankCounts(store)["acme-bank"] == 2)
+    }
 }

@@ -9,7 +9,9 @@ import SecStore
 ///
 /// A record is parsed on its own, after the header lines it was read under (VPC flow
 /// log field names, CloudFront `#Fields`), with the format it was read as. Stored
-/// records leave the quarantine; the others stay with their new reason. Retried
+/// records leave the quarantine; the others stay with their new reason. An entry that
+/// held several records (a whole file of a format detection missed) stores the good
+/// ones and leaves one entry per record still refused. Retried
 /// records are identified by content in the idempotency index, so retrying twice
 /// stores nothing twice.
 package struct QuarantineRetry {
@@ -34,6 +36,7 @@ package struct QuarantineRetry {
         var outcomes: [(id: UInt64, reason: String?)] = []
         var byBank: [String: [Event]] = [:]
         var idsByBank: [String: [UInt64]] = [:]
+        var leftovers: [Store.QuarantineEntry] = []
         for q in try store.quarantined(withBytes: true) {
             if let ids, !ids.contains(q.id) { continue }
             if q.kept == true { result.skipped += 1; continue }
@@ -50,28 +53,38 @@ package struct QuarantineRetry {
                 continue
             }
             let out = input.withUnsafeBytes { IngestParser.parse(bytes: $0, file: q.file, format: fmt, account: account) }
-            if let bad = out.quarantined.first {
-                outcomes.append((q.id, bad.reason))
-                continue
+            // What still cannot go in: refused pieces, and events whose account no bank owns.
+            let skip = Int64(input.count - q.bytes.count) // the header in front of the record
+            var left: [(offset: Int64, reason: String, bytes: [UInt8])] = out.quarantined.map {
+                ($0.offset - skip, $0.reason, $0.bytes)
             }
-            guard !out.events.isEmpty else {
-                outcomes.append((q.id, "no record in these bytes"))
-                continue
-            }
-            var refused: String?
             var placed: [(String, Event)] = []
-            for var e in out.events {
+            for (i, var e) in out.events.enumerated() {
                 guard let owner = owners[e.account] else {
-                    refused = "account '\(e.account)' belongs to no registered bank"
-                    break
+                    let offset = i < out.eventOffsets.count ? out.eventOffsets[i] - skip : 0
+                    left.append((offset, "account '\(e.account)' belongs to no registered bank", e.raw))
+                    continue
                 }
                 e.bank = owner.bank
                 e.ou = owner.ou
                 placed.append((owner.bank, e))
             }
-            if let refused { outcomes.append((q.id, refused)); continue }
+            if placed.isEmpty {
+                // Nothing goes in: the entry stays, with the first reason.
+                outcomes.append((q.id, left.first?.reason ?? "no record in these bytes"))
+                continue
+            }
+            // Some records go in: the entry is settled by the commit, and what is left of
+            // it becomes entries of its own, each at its place in the original file.
             for (bank, e) in placed { byBank[bank, default: []].append(e) }
-            if let bank = placed.first?.0 { idsByBank[bank, default: []].append(q.id) }
+            idsByBank[placed[0].0, default: []].append(q.id)
+            leftovers += left.map { l in
+                var e = Store.QuarantineEntry(file: q.file, offset: q.offset + l.offset, reason: l.reason,
+                                              at: Int64(Date().timeIntervalSince1970 * 1000), bytes: l.bytes)
+                e.format = fmt.rawValue
+                e.header = q.header
+                return e
+            }
         }
         for (bank, events) in byBank.sorted(by: { $0.key < $1.key }) {
             let r = try store.bank(bank).append(events)
@@ -79,8 +92,9 @@ package struct QuarantineRetry {
             result.duplicates += r.duplicates
             outcomes += idsByBank[bank, default: []].map { ($0, nil) }
         }
-        result.stillQuarantined = outcomes.filter { $0.reason != nil }.count
+        result.stillQuarantined = outcomes.filter { $0.reason != nil }.count + leftovers.count
         try store.settleQuarantine(outcomes)
+        try store.addToQuarantine(leftovers)
         return result
     }
 }
