@@ -61,8 +61,7 @@ public enum IngestParser {
         out.inputBytes = bytes.count
         switch format {
         case .cloudtrail:
-            return CloudTrailParser.parse(bytes: bytes, file: context.file, offset: offset, line: line,
-                                          scratch: context.scratch)
+            return CloudTrailParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .cloudtrailDigest:
             if offset == 0 { out.warnings.append("\(context.file): CloudTrail digest file, not events; skipped") }
         case .vpcflow: VPCFlowParser.parse(bytes, offset: offset, line: line, context: context, into: &out)

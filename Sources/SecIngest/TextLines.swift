@@ -200,7 +200,7 @@ extension UnsafeRawBufferPointer {
 extension ParseOutput {
     /// Quarantines one line (or record) of input with its reason, counting it.
     mutating func refuse(_ context: ParseContext, _ piece: UnsafeRawBufferPointer, offset: Int64, line: Int, reason: String) {
-        let why = DocumentWalker.isBinary(piece) ? "binary data (non-text bytes)" : reason
+        let why = Bytes.isBinary(piece) ? "binary data (non-text bytes)" : reason
         quarantined.append(QuarantinedRecord(file: context.file, offset: offset, line: line, reason: why, slice: piece))
         records += 1
     }
