@@ -7,6 +7,7 @@ import SecModel
 /// Not `Sendable`: use one per task or thread, never from two at once.
 public final class ParseScratch {
     let cloudTrail = CloudTrailNormaliser()
+    private(set) lazy var route53 = Route53Normaliser()
 
     public init() {}
 }
@@ -68,7 +69,7 @@ public enum IngestParser {
         case .alb, .elb, .nlb: ELBParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         case .s3access: S3AccessParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         case .cloudfront: CloudFrontParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
-        case .route53: Route53Parser.parse(bytes, offset: offset, line: line, context: context, into: &out)
+        case .route53: return Route53Parser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .rdsPostgres: RDSParser.parsePostgres(bytes, offset: offset, line: line, context: context, into: &out)
         case .rdsMySQL: RDSParser.parseMySQL(bytes, offset: offset, line: line, context: context, into: &out)
         case .guardduty: GuardDutyParser.parse(bytes, offset: offset, line: line, context: context, into: &out)

@@ -78,6 +78,9 @@ final class TapeReader {
         return String(decoding: scratch, as: UTF8.self)
     }
 
+    /// The string for `bytes`, from the interner: for values a normaliser rewrites.
+    func intern(_ bytes: UnsafeRawBufferPointer) -> String { strings.intern(bytes) }
+
     /// Calls `body` with the (unescaped) bytes of string entry `i`.
     @inline(__always) func withText<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         scanner.withStringBytes(i, scratch: &scratch, body)
