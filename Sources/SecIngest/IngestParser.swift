@@ -8,6 +8,7 @@ import SecModel
 public final class ParseScratch {
     let cloudTrail = CloudTrailNormaliser()
     private(set) lazy var route53 = Route53Normaliser()
+    private(set) lazy var guardDuty = GuardDutyNormaliser()
 
     public init() {}
 }
@@ -72,7 +73,7 @@ public enum IngestParser {
         case .route53: return Route53Parser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .rdsPostgres: RDSParser.parsePostgres(bytes, offset: offset, line: line, context: context, into: &out)
         case .rdsMySQL: RDSParser.parseMySQL(bytes, offset: offset, line: line, context: context, into: &out)
-        case .guardduty: GuardDutyParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
+        case .guardduty: return GuardDutyParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .config: ConfigParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         }
         return out

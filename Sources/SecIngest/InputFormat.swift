@@ -97,8 +97,11 @@ public enum InputFormat: String, Sendable, CaseIterable {
         guard i < b.count else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: b[i...])
         if b[i] == UInt8(ascii: "{") || b[i] == UInt8(ascii: "[") {
-            if isCloudTrail(body) { return .cloudtrail }
+            // A finding may hold CloudTrail's key names deep inside (a finding about an
+            // API call). GuardDuty's check looks only at the first object's own keys,
+            // which no CloudTrail record has, so it goes first.
             if GuardDutyParser.recognises(body) { return .guardduty }
+            if isCloudTrail(body) { return .cloudtrail }
             if ConfigParser.recognises(body) { return .config }
             if Route53Parser.recognises(body) { return .route53 }
             return nil
