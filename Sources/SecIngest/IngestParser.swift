@@ -9,6 +9,7 @@ public final class ParseScratch {
     let cloudTrail = CloudTrailNormaliser()
     private(set) lazy var route53 = Route53Normaliser()
     private(set) lazy var guardDuty = GuardDutyNormaliser()
+    private(set) lazy var config = ConfigNormaliser()
 
     public init() {}
 }
@@ -74,7 +75,7 @@ public enum IngestParser {
         case .rdsPostgres: RDSParser.parsePostgres(bytes, offset: offset, line: line, context: context, into: &out)
         case .rdsMySQL: RDSParser.parseMySQL(bytes, offset: offset, line: line, context: context, into: &out)
         case .guardduty: return GuardDutyParser.parse(bytes: bytes, offset: offset, line: line, context: context)
-        case .config: ConfigParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
+        case .config: return ConfigParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         }
         return out
     }

@@ -227,9 +227,10 @@ public final class InputReader {
     }
 
     /// First keys of the JSON documents that hold arrays of records: CloudTrail's
-    /// `Records`, GuardDuty's `findings`. Such documents are one line however large, so
-    /// they are read whole.
-    static let documentFirstKeys = [CloudTrailNormaliser.layout, GuardDutyNormaliser.layout].flatMap(\.documentFirstKeys)
+    /// `Records`, Config's snapshot and history files (`fileVersion`), GuardDuty's
+    /// `findings`. Such documents are one line however large, so they are read whole.
+    static let documentFirstKeys = [CloudTrailNormaliser.layout, GuardDutyNormaliser.layout, ConfigNormaliser.layout]
+        .flatMap(\.documentFirstKeys)
 
     /// Whether an input whose first bytes are `prefix` can be split at line ends: it is
     /// not a JSON array, not a document holding records (``documentFirstKeys``), and its
