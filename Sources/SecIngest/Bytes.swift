@@ -36,4 +36,16 @@ public enum Bytes {
         }
         return n
     }
+
+    /// Whether a piece looks like binary data rather than (broken) text: a NUL byte, or
+    /// at least 10% control bytes, in its first 4 KiB.
+    static func isBinary(_ piece: UnsafeRawBufferPointer) -> Bool {
+        let head = piece.prefix(4096)
+        var control = 0
+        for c in head {
+            if c == 0 { return true }
+            if (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) || c == 0x7F { control += 1 }
+        }
+        return control * 10 >= head.count && control > 0
+    }
 }

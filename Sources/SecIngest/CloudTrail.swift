@@ -69,22 +69,20 @@ import SecModel
 ///   when either is present.
 ///
 /// A record without `eventName` is refused: `not a CloudTrail record (no eventName)`.
-final class CloudTrailNormaliser {
-    let scanner = JSONScanner()
-    // Exclusivity checks are off here for speed, as in JSONScanner: one thread at a
-    // time, and `scratch` and `keyScratch` are never both borrowed by the same call.
-    @exclusivity(unchecked) private var strings = StringInterner()
-    @exclusivity(unchecked) private var addresses = AddressCache()
-    @exclusivity(unchecked) private var scratch: [UInt8] = []
-    @exclusivity(unchecked) private var keyScratch: [UInt8] = []
+final class CloudTrailNormaliser: JSONRecordNormaliser {
+    let tape = TapeReader()
+    var scanner: JSONScanner { tape.scanner }
 
-    enum Result {
-        /// The event was appended to the caller's array.
-        case event
-        case refused(String)
-        /// The object is a `{"Records":[...]}` document, not a record.
-        case recordsDocument
-    }
+    static let layout = JSONLayout(
+        recordName: "CloudTrail record", documentKeys: ["Records"], documentFirstKeys: ["Records"],
+        recordStartKeys: ["eventVersion"],
+        recordKeys: [
+            "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+            "userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
+            "readOnly", "resources", "eventType", "apiVersion", "managementEvent", "recipientAccountId",
+            "sharedEventID", "vpcEndpointId", "eventCategory", "tlsDetails", "errorCode", "errorMessage",
+            "serviceEventDetails", "sessionCredentialFromConsole",
+        ])
 
     /// Indexes (on the scanner's tape) of the fields the mapping reads; -1 when absent.
     private struct Fields {
@@ -94,35 +92,10 @@ final class CloudTrailNormaliser {
         var envAccount = -1, envRegion = -1, envTime = -1
     }
 
-    @inline(__always) private static func eq(_ k: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
-        memcmp(k.baseAddress!, s.utf8Start, s.utf8CodeUnitCount) == 0
-    }
-
-    /// Calls `body` with each member's key (unescaped) and tape index, in order.
-    @inline(__always)
-    private func forEachMember(_ obj: Int, _ body: (UnsafeRawBufferPointer, Int) -> Void) {
-        let s = scanner
-        var i = obj + 1
-        let end = Int(s[obj].next)
-        while i < end {
-            let e = s[i]
-            let key = UnsafeRawBufferPointer(start: s.base + Int(e.keyStart), count: Int(e.keyEnd - e.keyStart))
-            if e.flags & JSONScanner.keyEscaped != 0 {
-                keyScratch.removeAll(keepingCapacity: true)
-                JSONScanner.unescape(key, into: &keyScratch)
-                let copy = keyScratch
-                copy.withUnsafeBytes { body($0, i) }
-            } else {
-                body(key, i)
-            }
-            i = Int(e.next)
-        }
-    }
-
     /// Reads the members of object `obj` the mapping needs.
     private func collect(_ obj: Int) -> Fields {
         var f = Fields()
-        forEachMember(obj) { key, i in assign(&f, key: key, index: i) }
+        tape.forEachMember(obj) { key, i in assign(&f, key: key, index: i) }
         return f
     }
 
@@ -130,98 +103,35 @@ final class CloudTrailNormaliser {
     private func assign(_ f: inout Fields, key k: UnsafeRawBufferPointer, index i: Int) {
         @inline(__always) func set(_ slot: inout Int) { if slot < 0 { slot = i } }
         switch k.count {
-        case 4: if Self.eq(k, "time") { set(&f.envTime) }
+        case 4: if TapeReader.eq(k, "time") { set(&f.envTime) }
         case 6:
-            if Self.eq(k, "detail") { set(&f.detail) } else if Self.eq(k, "region") { set(&f.envRegion) }
+            if TapeReader.eq(k, "detail") { set(&f.detail) } else if TapeReader.eq(k, "region") { set(&f.envRegion) }
         case 7:
-            if Self.eq(k, "eventID") { set(&f.id) } else if Self.eq(k, "Records") { set(&f.records) }
-            else if Self.eq(k, "account") { set(&f.envAccount) }
+            if TapeReader.eq(k, "eventID") { set(&f.id) } else if TapeReader.eq(k, "Records") { set(&f.records) }
+            else if TapeReader.eq(k, "account") { set(&f.envAccount) }
         case 9:
-            if Self.eq(k, "eventTime") { set(&f.time) } else if Self.eq(k, "eventName") { set(&f.name) }
-            else if Self.eq(k, "awsRegion") { set(&f.region) } else if Self.eq(k, "errorCode") { set(&f.error) }
-            else if Self.eq(k, "userAgent") { set(&f.agent) } else if Self.eq(k, "resources") { set(&f.resources) }
+            if TapeReader.eq(k, "eventTime") { set(&f.time) } else if TapeReader.eq(k, "eventName") { set(&f.name) }
+            else if TapeReader.eq(k, "awsRegion") { set(&f.region) } else if TapeReader.eq(k, "errorCode") { set(&f.error) }
+            else if TapeReader.eq(k, "userAgent") { set(&f.agent) } else if TapeReader.eq(k, "resources") { set(&f.resources) }
         case 11:
-            if Self.eq(k, "eventSource") { set(&f.source) } else if Self.eq(k, "detail-type") { set(&f.detailType) }
-        case 12: if Self.eq(k, "userIdentity") { set(&f.identity) }
-        case 15: if Self.eq(k, "sourceIPAddress") { set(&f.ip) }
-        case 16: if Self.eq(k, "responseElements") { set(&f.response) }
-        case 17: if Self.eq(k, "requestParameters") { set(&f.request) }
-        case 18: if Self.eq(k, "recipientAccountId") { set(&f.recipient) }
-        case 19: if Self.eq(k, "additionalEventData") { set(&f.additional) }
+            if TapeReader.eq(k, "eventSource") { set(&f.source) } else if TapeReader.eq(k, "detail-type") { set(&f.detailType) }
+        case 12: if TapeReader.eq(k, "userIdentity") { set(&f.identity) }
+        case 15: if TapeReader.eq(k, "sourceIPAddress") { set(&f.ip) }
+        case 16: if TapeReader.eq(k, "responseElements") { set(&f.response) }
+        case 17: if TapeReader.eq(k, "requestParameters") { set(&f.request) }
+        case 18: if TapeReader.eq(k, "recipientAccountId") { set(&f.recipient) }
+        case 19: if TapeReader.eq(k, "additionalEventData") { set(&f.additional) }
         default: break
         }
-    }
-
-    // MARK: - Values
-
-    /// Whether entry `i` is a non-empty string.
-    @inline(__always) private func isText(_ i: Int) -> Bool {
-        i >= 0 && scanner[i].kind == .string && scanner[i].end > scanner[i].start
-    }
-
-    /// The string at `i`, from the interner; nil unless a non-empty string.
-    @inline(__always) private func text(_ i: Int) -> String? {
-        guard isText(i) else { return nil }
-        if scanner[i].flags & JSONScanner.stringEscaped == 0 { return strings.intern(scanner.bytes(i)) }
-        scratch.removeAll(keepingCapacity: true)
-        JSONScanner.unescape(scanner.bytes(i), into: &scratch)
-        return scratch.withUnsafeBytes { strings.intern($0) }
-    }
-
-    /// The string at `i`, not cached (values unique to a record).
-    @inline(__always) private func uniqueText(_ i: Int) -> String? {
-        guard isText(i) else { return nil }
-        if scanner[i].flags & JSONScanner.stringEscaped == 0 {
-            return String(decoding: scanner.bytes(i), as: UTF8.self)
-        }
-        return decoded(i)
-    }
-
-    private func decoded(_ i: Int) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        JSONScanner.unescape(scanner.bytes(i), into: &scratch)
-        return String(decoding: scratch, as: UTF8.self)
-    }
-
-    /// Calls `body` with the (unescaped) bytes of string entry `i`.
-    @inline(__always) private func withText<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        scanner.withStringBytes(i, scratch: &scratch, body)
-    }
-
-    /// Whether string entry `i` is exactly `s`.
-    @inline(__always) private func textIs(_ i: Int, _ s: StaticString) -> Bool {
-        guard i >= 0, scanner[i].kind == .string else { return false }
-        return withText(i) { b in b.count == s.utf8CodeUnitCount && Self.eq(b, s) }
-    }
-
-    /// The number at `i` as an integer (fractions truncated).
-    private func integer(_ i: Int) -> Int64? {
-        guard i >= 0, scanner[i].kind == .number else { return nil }
-        let b = scanner.bytes(i)
-        var v: Int64 = 0
-        var neg = false
-        var k = 0
-        if b[0] == 0x2D { neg = true; k = 1 }
-        var plain = true
-        while k < b.count {
-            let d = b[k] &- 0x30
-            if d >= 10 { plain = false; break }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(d))
-            if o1 || o2 { plain = false; break }
-            v = a
-            k += 1
-        }
-        if plain { return neg ? -v : v }
-        guard let d = Double(String(decoding: b, as: UTF8.self)), d.isFinite, abs(d) < 9.2e18 else { return nil }
-        return Int64(d)
     }
 
     // MARK: - Records
 
     /// Normalises the record the scanner has just scanned from `record`, appending the
-    /// event to `events`.
-    func normalise(_ record: UnsafeRawBufferPointer, into events: inout [Event]) -> Result {
+    /// event to `events`. The record's own account is the only one taken: `context` is
+    /// not consulted.
+    func normalise(_ record: UnsafeRawBufferPointer, context: ParseContext,
+                   into events: inout [Event]) -> JSONRecordResult {
         guard scanner.count > 0, scanner[0].kind == .object else {
             return .refused("not a CloudTrail record (not a JSON object)")
         }
@@ -229,7 +139,7 @@ final class CloudTrailNormaliser {
         var envAccount = -1, envRegion = -1, envTime = -1
         if f.detailType >= 0 && f.name < 0 {
             let fromCloudTrail = scanner[f.detailType].kind == .string
-                && withText(f.detailType) { b in b.count >= 14 && Self.eq(UnsafeRawBufferPointer(rebasing: b[(b.count - 14)...]), "via CloudTrail") }
+                && tape.withText(f.detailType) { b in b.count >= 14 && TapeReader.eq(UnsafeRawBufferPointer(rebasing: b[(b.count - 14)...]), "via CloudTrail") }
             guard fromCloudTrail else { return .refused("not a CloudTrail record (EventBridge event not from CloudTrail)") }
             guard f.detail >= 0, scanner[f.detail].kind == .object else {
                 return .refused("not a CloudTrail record (EventBridge event has no detail object)")
@@ -240,102 +150,81 @@ final class CloudTrailNormaliser {
             f = collect(f.detail)
         }
         guard f.name >= 0, scanner[f.name].kind != .null else {
-            if f.records >= 0 && scanner[f.records].kind == .array { return .recordsDocument }
+            if f.records >= 0 && scanner[f.records].kind == .array { return .document }
             return .refused("not a CloudTrail record (no eventName)")
         }
-        guard isText(f.name) else { return .refused("not a CloudTrail record (eventName is not a non-empty string)") }
+        guard tape.isText(f.name) else { return .refused("not a CloudTrail record (eventName is not a non-empty string)") }
 
         // time
         var timeIndex = f.time
         if timeIndex < 0 || scanner[timeIndex].kind == .null { timeIndex = envTime }
         guard timeIndex >= 0, scanner[timeIndex].kind != .null else { return .refused("record has no eventTime") }
-        let time: Int64? = scanner[timeIndex].kind == .string ? withText(timeIndex) { Timestamp.parse($0) } : nil
-        guard let time else { return .refused("eventTime '\(quotedValue(timeIndex))' is not RFC 3339") }
+        guard let time = tape.time(timeIndex) else { return .refused("eventTime '\(tape.quotedValue(timeIndex))' is not RFC 3339") }
 
         // account
         let identity = scanner[max(f.identity, 0)].kind == .object && f.identity >= 0 ? f.identity : -1
         let identityAccount = scanner.member(identity, "accountId")
-        guard let account = text(f.recipient) ?? text(identityAccount) ?? text(envAccount) else {
+        guard let account = tape.text(f.recipient) ?? tape.text(identityAccount) ?? tape.text(envAccount) else {
             return .refused("record has no account (recipientAccountId or userIdentity.accountId)")
         }
 
-        let cls = withText(f.name) { name in
+        let cls = tape.withText(f.name) { name in
             f.source >= 0 && scanner[f.source].kind == .string
-                ? withSourceBytes(f.source) { CloudTrailNormaliser.classify(source: $0, name: name) }
+                ? tape.withOtherText(f.source) { CloudTrailNormaliser.classify(source: $0, name: name) }
                 : CloudTrailNormaliser.classify(source: UnsafeRawBufferPointer(start: nil, count: 0), name: name)
         }
         var ev = Event(time: time, account: account, source: .cloudtrail, eventClass: cls, raw: Array(record))
-        ev.region = text(f.region) ?? text(envRegion)
-        ev.action = text(f.name)
-        ev.service = text(f.source)
-        ev.userAgent = text(f.agent)
-        ev.errorCode = text(f.error)
-        ev.eventID = uniqueText(f.id)
-        let consoleFailure = textIs(scanner.member(f.response, "ConsoleLogin"), "Failure")
+        ev.region = tape.text(f.region) ?? tape.text(envRegion)
+        ev.action = tape.text(f.name)
+        ev.service = tape.text(f.source)
+        ev.userAgent = tape.text(f.agent)
+        ev.errorCode = tape.text(f.error)
+        ev.eventID = tape.uniqueText(f.id)
+        let consoleFailure = tape.textIs(scanner.member(f.response, "ConsoleLogin"), "Failure")
         ev.outcome = ev.errorCode != nil || consoleFailure ? .failure : .success
 
         if identity >= 0 { applyIdentity(identity, account: account, to: &ev) }
         if f.additional >= 0 && scanner[f.additional].kind == .object {
             let mfaUsed = scanner.member(f.additional, "MFAUsed")
-            if textIs(mfaUsed, "Yes") { ev.mfa = true } else if textIs(mfaUsed, "No") { ev.mfa = false }
-            let inBytes = integer(scanner.member(f.additional, "bytesTransferredIn"))
-            let outBytes = integer(scanner.member(f.additional, "bytesTransferredOut"))
+            if tape.textIs(mfaUsed, "Yes") { ev.mfa = true } else if tape.textIs(mfaUsed, "No") { ev.mfa = false }
+            let inBytes = tape.integer(scanner.member(f.additional, "bytesTransferredIn"))
+            let outBytes = tape.integer(scanner.member(f.additional, "bytesTransferredOut"))
             if inBytes != nil || outBytes != nil { ev.bytes = (inBytes ?? 0) &+ (outBytes ?? 0) }
         }
-        if isText(f.ip) {
-            switch withText(f.ip, { addresses.parse($0) }) {
-            case .ip(let a): ev.srcIP = a
-            case .service(let s): ev.srcService = s
-            }
+        switch tape.addressOrService(f.ip) {
+        case .ip(let a)?: ev.srcIP = a
+        case .service(let s)?: ev.srcService = s
+        case nil: break
         }
         applyResource(request: f.request, resources: f.resources, to: &ev)
         events.append(ev)
-        return .event
-    }
-
-    /// The value at `i` for a refusal reason: at most 40 characters, printable ASCII.
-    private func quotedValue(_ i: Int) -> String {
-        let b = scanner[i].kind == .string ? scanner.bytes(i) : scanner.rawText(i)
-        var out = ""
-        for c in b.prefix(40) {
-            out.unicodeScalars.append(c >= 0x20 && c < 0x7F && c != 0x27 ? Unicode.Scalar(c) : "?")
-        }
-        return b.count > 40 ? out + "..." : out
-    }
-
-    private func withSourceBytes<R>(_ i: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        // A second scratch: `name` may live in the first one.
-        let b = scanner.bytes(i)
-        if scanner[i].flags & JSONScanner.stringEscaped == 0 { return body(b) }
-        keyScratch.removeAll(keepingCapacity: true)
-        JSONScanner.unescape(b, into: &keyScratch)
-        return keyScratch.withUnsafeBytes(body)
+        return .events
     }
 
     private func applyIdentity(_ ui: Int, account: String, to ev: inout Event) {
         var type = -1, arn = -1, principalId = -1, userName = -1, accountId = -1, accessKey = -1
         var invokedBy = -1, session = -1
-        forEachMember(ui) { k, i in
+        tape.forEachMember(ui) { k, i in
             @inline(__always) func set(_ slot: inout Int) { if slot < 0 { slot = i } }
             switch k.count {
-            case 3: if Self.eq(k, "arn") { set(&arn) }
-            case 4: if Self.eq(k, "type") { set(&type) }
-            case 8: if Self.eq(k, "userName") { set(&userName) }
-            case 9: if Self.eq(k, "accountId") { set(&accountId) } else if Self.eq(k, "invokedBy") { set(&invokedBy) }
-            case 11: if Self.eq(k, "principalId") { set(&principalId) } else if Self.eq(k, "accessKeyId") { set(&accessKey) }
-            case 14: if Self.eq(k, "sessionContext") { set(&session) }
+            case 3: if TapeReader.eq(k, "arn") { set(&arn) }
+            case 4: if TapeReader.eq(k, "type") { set(&type) }
+            case 8: if TapeReader.eq(k, "userName") { set(&userName) }
+            case 9: if TapeReader.eq(k, "accountId") { set(&accountId) } else if TapeReader.eq(k, "invokedBy") { set(&invokedBy) }
+            case 11: if TapeReader.eq(k, "principalId") { set(&principalId) } else if TapeReader.eq(k, "accessKeyId") { set(&accessKey) }
+            case 14: if TapeReader.eq(k, "sessionContext") { set(&session) }
             default: break
             }
         }
-        ev.principalType = text(type)
-        ev.accessKey = text(accessKey)
+        ev.principalType = tape.text(type)
+        ev.accessKey = tape.text(accessKey)
         switch ev.principalType {
         case "Root":
-            ev.principal = text(arn) ?? "arn:aws:iam::\(text(accountId) ?? account):root"
+            ev.principal = tape.text(arn) ?? "arn:aws:iam::\(tape.text(accountId) ?? account):root"
         case "AWSService":
-            ev.principal = text(invokedBy) ?? text(arn) ?? text(userName) ?? text(principalId)
+            ev.principal = tape.text(invokedBy) ?? tape.text(arn) ?? tape.text(userName) ?? tape.text(principalId)
         default:
-            ev.principal = text(arn) ?? text(userName) ?? text(principalId)
+            ev.principal = tape.text(arn) ?? tape.text(userName) ?? tape.text(principalId)
         }
         if ev.mfa == nil {
             let attrs = scanner.member(session, "attributes")
@@ -345,7 +234,7 @@ final class CloudTrailNormaliser {
                 case .true: ev.mfa = true
                 case .false: ev.mfa = false
                 case .string:
-                    if textIs(m, "true") { ev.mfa = true } else if textIs(m, "false") { ev.mfa = false }
+                    if tape.textIs(m, "true") { ev.mfa = true } else if tape.textIs(m, "false") { ev.mfa = false }
                 default: break
                 }
             }
@@ -364,12 +253,12 @@ final class CloudTrailNormaliser {
 
     private func applyResource(request rp: Int, resources: Int, to ev: inout Event) {
         let first = scanner.element(resources, 0)
-        let firstType = text(scanner.member(first, "type"))
+        let firstType = tape.text(scanner.member(first, "type"))
         let request = rp >= 0 && scanner[rp].kind == .object ? rp : -1
         if request >= 0 {
             let bucket = scanner.member(request, "bucketName")
-            if let b = text(bucket) {
-                if let key = uniqueText(scanner.member(request, "key")) {
+            if let b = tape.text(bucket) {
+                if let key = tape.uniqueText(scanner.member(request, "key")) {
                     ev.resource = b + "/" + key
                     ev.resourceType = firstType ?? "AWS::S3::Object"
                 } else {
@@ -381,14 +270,14 @@ final class CloudTrailNormaliser {
         }
         var arn = scanner.member(first, "ARN")
         if arn < 0 { arn = scanner.member(first, "arn") }
-        if let a = text(arn) {
+        if let a = tape.text(arn) {
             ev.resource = a
             ev.resourceType = firstType
             return
         }
         guard request >= 0 else { return }
         for (key, type) in CloudTrailNormaliser.resourceParameters {
-            if let v = text(scanner.member(request, key)) {
+            if let v = tape.text(scanner.member(request, key)) {
                 ev.resource = v
                 ev.resourceType = firstType ?? type
                 return
@@ -410,10 +299,10 @@ final class CloudTrailNormaliser {
     /// The event class of a CloudTrail call (see the type's documentation).
     static func classify(source: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> EventClass {
         @inline(__always) func isSource(_ s: StaticString) -> Bool {
-            source.count == s.utf8CodeUnitCount && eq(source, s)
+            source.count == s.utf8CodeUnitCount && TapeReader.eq(source, s)
         }
         @inline(__always) func isName(_ s: StaticString) -> Bool {
-            name.count == s.utf8CodeUnitCount && eq(name, s)
+            name.count == s.utf8CodeUnitCount && TapeReader.eq(name, s)
         }
         if isName("ConsoleLogin") { return .authentication }
         switch source.count {
@@ -430,10 +319,10 @@ final class CloudTrailNormaliser {
 
     /// Whether an IAM call name changes an identity object (see the type's documentation).
     static func isIdentityChange(_ name: UnsafeRawBufferPointer) -> Bool {
-        if name.count == 14 && eq(name, "ChangePassword") { return true }
+        if name.count == 14 && TapeReader.eq(name, "ChangePassword") { return true }
         for verb in changeVerbs {
             let v = verb.utf8CodeUnitCount
-            guard name.count > v, eq(name, verb), name[v] >= 0x41 && name[v] <= 0x5A else { continue }
+            guard name.count > v, TapeReader.eq(name, verb), name[v] >= 0x41 && name[v] <= 0x5A else { continue }
             let rest = UnsafeRawBufferPointer(rebasing: name[v...])
             return identityNouns.contains { noun in
                 let m = noun.utf8CodeUnitCount

@@ -7,6 +7,9 @@ import SecModel
 /// Not `Sendable`: use one per task or thread, never from two at once.
 public final class ParseScratch {
     let cloudTrail = CloudTrailNormaliser()
+    private(set) lazy var route53 = Route53Normaliser()
+    private(set) lazy var guardDuty = GuardDutyNormaliser()
+    private(set) lazy var config = ConfigNormaliser()
 
     public init() {}
 }
@@ -61,19 +64,18 @@ public enum IngestParser {
         out.inputBytes = bytes.count
         switch format {
         case .cloudtrail:
-            return CloudTrailParser.parse(bytes: bytes, file: context.file, offset: offset, line: line,
-                                          scratch: context.scratch)
+            return CloudTrailParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .cloudtrailDigest:
             if offset == 0 { out.warnings.append("\(context.file): CloudTrail digest file, not events; skipped") }
         case .vpcflow: VPCFlowParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         case .alb, .elb, .nlb: ELBParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         case .s3access: S3AccessParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
         case .cloudfront: CloudFrontParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
-        case .route53: Route53Parser.parse(bytes, offset: offset, line: line, context: context, into: &out)
+        case .route53: return Route53Parser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .rdsPostgres: RDSParser.parsePostgres(bytes, offset: offset, line: line, context: context, into: &out)
         case .rdsMySQL: RDSParser.parseMySQL(bytes, offset: offset, line: line, context: context, into: &out)
-        case .guardduty: GuardDutyParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
-        case .config: ConfigParser.parse(bytes, offset: offset, line: line, context: context, into: &out)
+        case .guardduty: return GuardDutyParser.parse(bytes: bytes, offset: offset, line: line, context: context)
+        case .config: return ConfigParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         }
         return out
     }

@@ -91,9 +91,12 @@ public enum InputFormat: String, Sendable, CaseIterable {
         guard i < b.count else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: b[i...])
         if b[i] == UInt8(ascii: "{") || b[i] == UInt8(ascii: "[") {
-            if isCloudTrail(body) { return .cloudtrail }
+            // A finding or a configuration item may hold CloudTrail's key names deep
+            // inside (a finding about an API call). These two look only at the first
+            // object's own keys, which no CloudTrail record has, so they go first.
             if GuardDutyParser.recognises(body) { return .guardduty }
             if ConfigParser.recognises(body) { return .config }
+            if isCloudTrail(body) { return .cloudtrail }
             if Route53Parser.recognises(body) { return .route53 }
             return nil
         }

@@ -226,9 +226,15 @@ public final class InputReader {
         bufLine += 1
     }
 
+    /// First keys of the JSON documents that hold arrays of records: CloudTrail's
+    /// `Records`, Config's snapshot and history files (`fileVersion`), GuardDuty's
+    /// `findings`. Such documents are one line however large, so they are read whole.
+    static let documentFirstKeys = [CloudTrailNormaliser.layout, GuardDutyNormaliser.layout, ConfigNormaliser.layout]
+        .flatMap(\.documentFirstKeys)
+
     /// Whether an input whose first bytes are `prefix` can be split at line ends: it is
-    /// not a JSON array, not a `{"Records":...}` document, and its first line is a
-    /// complete object (not the `{` of a pretty-printed one).
+    /// not a JSON array, not a document holding records (``documentFirstKeys``), and its
+    /// first line is a complete object (not the `{` of a pretty-printed one).
     public static func isLineOriented(_ prefix: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let n = prefix.count
@@ -238,7 +244,9 @@ public final class InputReader {
         switch prefix[i] {
         case UInt8(ascii: "["): return false
         case UInt8(ascii: "{"):
-            if JSONScanner.objectStartsWithKey(prefix, at: i, key: "Records") { return false }
+            if documentFirstKeys.contains(where: { JSONScanner.objectStartsWithKey(prefix, at: i, key: $0) }) {
+                return false
+            }
             guard let nl = prefix[i...].firstIndex(of: 0x0A) else { return true }
             var e = nl
             while e > i && JSONScanner.isSpace(prefix[e - 1]) { e -= 1 }

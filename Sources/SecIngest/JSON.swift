@@ -389,6 +389,30 @@ final class JSONScanner {
         return -1
     }
 
+    /// The member of object entry `obj` named `key` or `key` with its first letter in
+    /// the other case (`accountId` or `AccountId`: the AWS SDKs and CLI capitalise the
+    /// keys some APIs write in camel case), or -1. Escaped keys must match exactly.
+    func member(_ obj: Int, _ key: StaticString, eitherInitialCase: Bool) -> Int {
+        let n = key.utf8CodeUnitCount
+        guard eitherInitialCase, n > 0, obj >= 0, entries[obj].kind == .object else { return member(obj, key) }
+        let first = key.utf8Start[0]
+        let isLetter = (first | 0x20) &- 0x61 < 26
+        var i = obj + 1
+        let end = Int(entries[obj].next)
+        while i < end {
+            let e = entries[i]
+            if e.flags & JSONScanner.keyEscaped != 0 {
+                if escapedKeyIs(i, key) { return i }
+            } else if Int(e.keyEnd - e.keyStart) == n {
+                let k = base + Int(e.keyStart)
+                let initial = isLetter ? k[0] | 0x20 == first | 0x20 : k[0] == first
+                if initial && memcmp(k + 1, key.utf8Start + 1, n - 1) == 0 { return i }
+            }
+            i = Int(e.next)
+        }
+        return -1
+    }
+
     /// Element `index` of array entry `arr`, or -1.
     func element(_ arr: Int, _ index: Int) -> Int {
         guard arr >= 0, entries[arr].kind == .array, index >= 0 else { return -1 }

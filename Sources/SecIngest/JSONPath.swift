@@ -201,6 +201,86 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The top-level members of the first JSON object in the first bytes of an input, as
+/// far as those bytes hold them: what format detection looks at. Reading is forgiving,
+/// like ``JSONPath``'s look-ups, and stops where the bytes or the object end, so an
+/// object cut by the end of the prefix still shows its first keys.
+///
+/// Values point into the content: a probe is valid only while its content is.
+struct JSONProbe {
+    private struct Member {
+        var key: [UInt8]
+        /// The value's bytes; the last one may be cut by the end of the content.
+        var value: UnsafeRawBufferPointer
+        var complete: Bool
+    }
+
+    private var members: [Member] = []
+
+    /// - Parameter content: an input's first bytes; a byte order mark, whitespace and
+    ///   the `[` of an array of records before the first `{` are skipped.
+    init(_ content: UnsafeRawBufferPointer) {
+        guard let base = content.baseAddress else { return }
+        var c = Cursor(p: base.assumingMemoryBound(to: UInt8.self), n: content.count)
+        if c.n >= 3 && c.p[0] == 0xEF && c.p[1] == 0xBB && c.p[2] == 0xBF { c.i = 3 }
+        while c.i < c.n && (c.p[c.i] == 0x5B || JSONScanner.isSpace(c.p[c.i])) { c.i += 1 }
+        guard c.i < c.n, c.p[c.i] == 0x7B else { return }
+        c.i += 1
+        while true {
+            c.skipSpace()
+            guard c.i < c.n, c.p[c.i] == 0x22 else { return }
+            var escaped = false
+            guard let keyEnd = c.stringEnd(c.i, escaped: &escaped) else { return }
+            let text = UnsafeRawBufferPointer(start: c.p + c.i + 1, count: keyEnd - c.i - 2)
+            var key: [UInt8] = []
+            if escaped { JSONScanner.unescape(text, into: &key) } else { key = Array(text) }
+            c.i = keyEnd
+            c.skipSpace()
+            guard c.i < c.n, c.p[c.i] == 0x3A else { return }
+            c.i += 1
+            c.skipSpace()
+            guard c.i < c.n else { return }
+            let start = c.i
+            guard let end = c.valueEnd(start) else {
+                members.append(Member(key: key, value: UnsafeRawBufferPointer(start: c.p + start, count: c.n - start),
+                                      complete: false))
+                return
+            }
+            members.append(Member(key: key, value: UnsafeRawBufferPointer(start: c.p + start, count: end - start),
+                                  complete: true))
+            c.i = end
+            c.skipSpace()
+            guard c.i < c.n, c.p[c.i] == 0x2C else { return }
+            c.i += 1
+        }
+    }
+
+    private func member(_ key: StaticString) -> Member? {
+        members.first { $0.key.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) }
+    }
+
+    /// Whether the object has the member `key`.
+    func has(_ key: StaticString) -> Bool { member(key) != nil }
+
+    /// Whether the member `key` holds an array.
+    func opensArray(_ key: StaticString) -> Bool { member(key)?.value.first == 0x5B }
+
+    /// The member `key`'s value when it is a whole string, unescaped.
+    func string(_ key: StaticString) -> String? {
+        guard let m = member(key), m.complete, m.value.count >= 2, m.value.first == 0x22 else { return nil }
+        var out: [UInt8] = []
+        JSONScanner.unescape(UnsafeRawBufferPointer(rebasing: m.value[1 ..< m.value.count - 1]), into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether the member `key`'s value (as JSON text, escapes and all) contains `text`:
+    /// for a document carried in a JSON string.
+    func valueMentions(_ key: StaticString, _ text: StaticString) -> Bool {
+        guard let m = member(key) else { return false }
+        return InputFormat.contains(m.value, text)
+    }
+}
+
 /// A forgiving reader over a validated JSON document.
 private struct Cursor {
     let p: UnsafePointer<UInt8>

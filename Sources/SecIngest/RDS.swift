@@ -105,7 +105,7 @@ extension RDSParser {
             if startsEntry(l.text) {
                 closeEntry()
                 open = (start, end, l.offset, l.line)
-            } else if DocumentWalker.isBinary(l.text) {
+            } else if Bytes.isBinary(l.text) {
                 closeEntry()
                 out.refuse(context, l.text, offset: l.offset, line: l.line, reason: "binary data (non-text bytes)")
             } else if carried {

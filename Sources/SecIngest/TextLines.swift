@@ -98,6 +98,33 @@ enum Text {
         return (ip(host), int(UnsafeRawBufferPointer(rebasing: b[(colon + 1)...])))
     }
 
+    /// A DNS name as analysts match it: ASCII letters lower-cased and the trailing dot
+    /// of a fully qualified name dropped (`Example.COM.` becomes `example.com`); the
+    /// root, `.`, stays. Fills `out` (cleared first).
+    static func dnsName(_ b: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var n = b.count
+        if n > 1 && b[n - 1] == 0x2E { n -= 1 }
+        for k in 0 ..< n {
+            let c = b[k]
+            out.append(c &- 0x41 < 26 ? c | 0x20 : c)
+        }
+    }
+
+    /// The IANA number of a protocol a log names (`TCP` 6, `UDP` 17, `ICMP` 1, in any
+    /// case); nil for other names.
+    static func ipProtocol(_ b: UnsafeRawBufferPointer) -> Int64? {
+        func isName(_ s: StaticString) -> Bool {
+            guard b.count == s.utf8CodeUnitCount else { return false }
+            for k in 0 ..< b.count where b[k] & 0xDF != s.utf8Start[k] { return false }
+            return true
+        }
+        if isName("TCP") { return 6 }
+        if isName("UDP") { return 17 }
+        if isName("ICMP") { return 1 }
+        return nil
+    }
+
     /// A field as a string (bytes that are not UTF-8 decode as U+FFFD; `raw` keeps them).
     @inline(__always)
     static func string(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }
@@ -200,7 +227,7 @@ extension UnsafeRawBufferPointer {
 extension ParseOutput {
     /// Quarantines one line (or record) of input with its reason, counting it.
     mutating func refuse(_ context: ParseContext, _ piece: UnsafeRawBufferPointer, offset: Int64, line: Int, reason: String) {
-        let why = DocumentWalker.isBinary(piece) ? "binary data (non-text bytes)" : reason
+        let why = Bytes.isBinary(piece) ? "binary data (non-text bytes)" : reason
         quarantined.append(QuarantinedRecord(file: context.file, offset: offset, line: line, reason: why, slice: piece))
         records += 1
     }

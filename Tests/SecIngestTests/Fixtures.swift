@@ -1,5 +1,6 @@
 import Foundation
 import SecModel
+import Testing
 @testable import SecIngest
 
 /// CloudTrail records written for these tests, shaped like the examples in the AWS
@@ -118,4 +119,54 @@ func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("secingest-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// Parses a whole input of a given format as the ingest pipeline does (a fresh
+/// context; `account` stands for `--account`).
+func parse(_ text: String, format: InputFormat, file: String = "test.json", account: String? = nil) -> ParseOutput {
+    parse(Array(text.utf8), format: format, file: file, account: account)
+}
+
+func parse(_ bytes: [UInt8], format: InputFormat, file: String = "test.json", account: String? = nil) -> ParseOutput {
+    bytes.withUnsafeBytes { IngestParser.parse(bytes: $0, file: file, format: format, account: account) }
+}
+
+/// Reads an input through ``InputReader`` in chunks of about `chunkSize` bytes and
+/// parses them in order through one context, as the pipeline does.
+func readAndParse(_ bytes: [UInt8], format: InputFormat, file: String = "test.json", chunkSize: Int) -> ParseOutput {
+    let reader = InputReader(source: BytesSource(bytes), name: file, chunkSize: chunkSize)
+    let context = ParseContext(file: file)
+    var out = ParseOutput()
+    while let chunk = reader.next() { out.append(IngestParser.parse(chunk: chunk, format: format, context: context)) }
+    out.append(IngestParser.finish(format: format, context: context))
+    return out
+}
+
+/// What every parse output must hold: each record candidate is an event or quarantined,
+/// each event has its offset, and (when `sliced`) each event's `raw` is the input's
+/// bytes at that offset.
+func checkAccounting(_ out: ParseOutput, input: [UInt8], sliced: Bool = true,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(out.records == out.events.count + out.quarantined.count, sourceLocation: sourceLocation)
+    #expect(out.eventOffsets.count == out.events.count, sourceLocation: sourceLocation)
+    guard sliced else { return }
+    for (ev, offset) in zip(out.events, out.eventOffsets) {
+        let start = Int(offset)
+        let ok = start >= 0 && start + ev.raw.count <= input.count && Array(input[start ..< start + ev.raw.count]) == ev.raw
+        #expect(ok, "raw is not the input's bytes at offset \(offset)", sourceLocation: sourceLocation)
+    }
+}
+
+/// A JSON string literal holding `text` (for documents carried in a string).
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for ch in text.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default: out.unicodeScalars.append(ch)
+        }
+    }
+    return out + "\""
 }
