@@ -63,7 +63,14 @@ enum S3AccessParser {
                        eventClass: .datastoreActivity, raw: Array(line))
         ev.region = context.pathRegion
         ev.action = Text.present(field(Field.operation))
-        ev.srcIP = try Text.address(field(Field.remoteIP), "remote IP")
+        // Requests AWS services make for the bucket owner can name the service where an
+        // address would be (as CloudTrail's sourceIPAddress does).
+        let remote = field(Field.remoteIP)
+        if Text.firstIndex(of: ".amazonaws.com", in: remote) != nil {
+            ev.srcService = Text.string(remote)
+        } else {
+            ev.srcIP = try Text.address(remote, "remote IP")
+        }
         (ev.principal, ev.principalType) = requester(field(Field.requester))
         ev.eventID = Text.present(field(Field.requestID))
         ev.url = requestTarget(field(Field.requestURI))

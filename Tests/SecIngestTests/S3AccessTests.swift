@@ -92,6 +92,16 @@ import Testing
         #expect(old.outcome == .success)
     }
 
+    /// A service name where the remote address would be is kept as the source service.
+    @Test func aServiceNameAsRemoteAddress() throws {
+        let line = Self.getObject.replacingOccurrences(of: "198.51.100.23", with: "access-analyzer.amazonaws.com")
+        let out = parseText(line, format: .s3access, file: Self.path)
+        let ev = try #require(out.events.first)
+        #expect(out.quarantined.isEmpty)
+        #expect(ev.srcIP == nil)
+        #expect(ev.srcService == "access-analyzer.amazonaws.com")
+    }
+
     @Test func badLinesAreQuarantinedAndTheRestKept() throws {
         let fewer = Self.getObject.split(separator: " ").prefix(16).joined(separator: " ")
         let bad: [(String, String)] = [
