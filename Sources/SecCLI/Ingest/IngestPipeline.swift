@@ -544,7 +544,12 @@ package final class IngestPipeline: @unchecked Sendable {
     /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
     /// Files whose content is at most this big are read whole (gzip inflated with
     /// libdeflate); larger ones stream through `InputReader` in bounded chunks.
-    static let wholeLimit = 128 << 20
+    /// `SECQ_WHOLE_FILE_LIMIT` (bytes) lowers it, so tests can drive the streaming path
+    /// with small files.
+    static let wholeLimit: Int = {
+        if let v = ProcessInfo.processInfo.environment["SECQ_WHOLE_FILE_LIMIT"], let n = Int(v), n >= 0 { return n }
+        return 128 << 20
+    }()
 
     static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
