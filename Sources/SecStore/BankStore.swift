@@ -243,16 +243,31 @@ public final class BankStore: @unchecked Sendable {
             var account: String; var source: UInt8
             static func < (a: GroupKey, b: GroupKey) -> Bool { (a.account, a.source) < (b.account, b.source) }
         }
-        var groups: [GroupKey: [Int]] = [:]
+        // Rows of one group come in runs (a part is one file, mostly one account), so the
+        // group is looked up once per run.
+        var groupIndex: [GroupKey: Int] = [:]
+        var members: [[Int]] = []
+        var groupKeys: [GroupKey] = []
+        var last = -1
         for k in keep {
             let (p, i) = ev(k)
-            groups[GroupKey(account: events[p][i].account, source: events[p][i].source.code), default: []].append(k)
+            let key = GroupKey(account: events[p][i].account, source: events[p][i].source.code)
+            if last < 0 || groupKeys[last] != key {
+                if let g = groupIndex[key] { last = g } else {
+                    last = members.count
+                    groupIndex[key] = last
+                    members.append([])
+                    groupKeys.append(key)
+                }
+            }
+            members[last].append(k)
         }
         var chunks: [[Int]] = []
-        for g in groups.keys.sorted() {
-            let members = groups[g]!
+        for g in groupKeys.indices.sorted(by: { groupKeys[$0] < groupKeys[$1] }) {
+            let members = members[g]
             let times = members.map { k -> Int64 in let (p, i) = ev(k); return events[p][i].time }
-            let sorted = members.indices.sorted { (times[$0], $0) < (times[$1], $1) }.map { members[$0] }
+            let inOrder = zip(times, times.dropFirst()).allSatisfy { $0 <= $1 }
+            let sorted = inOrder ? members : members.indices.sorted { (times[$0], $0) < (times[$1], $1) }.map { members[$0] }
             var start = 0
             while start < sorted.count {
                 let end = min(start + blockRows, sorted.count)

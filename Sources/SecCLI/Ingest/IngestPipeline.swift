@@ -386,8 +386,15 @@ package final class IngestPipeline: @unchecked Sendable {
         var events = events
         var bankOf = [String?](repeating: nil, count: events.count)
         var banks = Set<String>()
+        // Files hold one account's records as a rule: look each account up once per run of it.
+        var lastAccount = ""
+        var lastOwner: (bank: String, ou: String)?
         for i in events.indices {
-            guard let owner = owners[events[i].account] else {
+            if events[i].account != lastAccount {
+                lastAccount = events[i].account
+                lastOwner = owners[lastAccount]
+            }
+            guard let owner = lastOwner else {
                 let offset = i < offsets.count ? offsets[i] : -1
                 let reason = "account '\(events[i].account)' belongs to no registered bank"
                 quarantine.append(.init(file: path, offset: offset, reason: reason, account: events[i].account, at: now,
