@@ -7,6 +7,10 @@ import SecModel
 /// Not `Sendable`: use one per task or thread, never from two at once.
 public final class ParseScratch {
     let cloudTrail = CloudTrailNormaliser()
+    /// Strings that repeat from line to line in the text formats (interface ids, load
+    /// balancer names, user agents), shared by the inputs this thread parses. Exclusivity
+    /// checks are off for speed: one thread at a time, one parser call at a time.
+    @exclusivity(unchecked) var strings = StringInterner()
 
     public init() {}
 }

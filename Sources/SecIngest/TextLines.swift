@@ -38,6 +38,13 @@ enum Text {
     @inline(__always)
     static func isDash(_ b: UnsafeRawBufferPointer) -> Bool { b.count == 1 && b[0] == 45 }
 
+    /// Whether a line holds nothing but spaces and tabs (not a record: skipped silently).
+    @inline(__always)
+    static func isBlank(_ b: UnsafeRawBufferPointer) -> Bool {
+        for c in b where c != 32 && c != 9 { return false }
+        return true
+    }
+
     /// A decimal integer (optional leading `-`); nil for anything else, `-` included.
     @inline(__always)
     static func int(_ b: UnsafeRawBufferPointer) -> Int64? {
