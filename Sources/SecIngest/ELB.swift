@@ -61,39 +61,35 @@ enum ELBParser {
         let state: ELBState
         if let s = context.state as? ELBState { state = s } else { state = ELBState(); context.state = state }
         let account = context.account(record: nil)
+        out.reserve(lines: Bytes.count(of: 0x0A, in: bytes) + 1)
         var lines = LineCursor(bytes, offset: offset, line: line)
         while let l = lines.next() {
             if Text.isBlank(l.text) { continue }
-            switch normalise(l.text, account: account, fields: &state.fields, context: context) {
-            case .event(let ev): out.keep(ev, offset: l.offset)
-            case .refused(let reason): out.refuse(context, l.text, offset: l.offset, line: l.line, reason: reason)
+            if let reason = normalise(l.text, offset: l.offset, account: account, fields: &state.fields,
+                                      context: context, into: &out) {
+                out.refuse(context, l.text, offset: l.offset, line: l.line, reason: reason)
             }
         }
     }
 
-    enum Result {
-        case event(Event)
-        case refused(String)
-    }
-
-    /// Normalises one line, whichever of the three it is.
-    static func normalise(_ text: UnsafeRawBufferPointer, account: String?, fields: inout [Range<Int>],
-                          context: ParseContext) -> Result {
-        guard let kind = kind(of: text) else {
-            return .refused("not an ALB, Classic ELB or NLB access log line")
-        }
+    /// Normalises one line, whichever of the three it is, into `out`; returns why it
+    /// was refused, nil when its event was kept.
+    static func normalise(_ text: UnsafeRawBufferPointer, offset: Int64, account: String?, fields: inout [Range<Int>],
+                          context: ParseContext, into out: inout ParseOutput) -> String? {
+        guard let kind = kind(of: text) else { return "not an ALB, Classic ELB or NLB access log line" }
         let name = kind.name
-        guard Text.splitQuoted(text, into: &fields) else { return .refused("\(name) log line has an unclosed quote") }
+        guard Text.splitQuoted(text, into: &fields) else { return "\(name) log line has an unclosed quote" }
         let layout = kind.layout
         guard fields.count >= layout.minimum else {
-            return .refused("\(name) log line has \(fields.count) fields, at least \(layout.minimum) expected")
+            return "\(name) log line has \(fields.count) fields, at least \(layout.minimum) expected"
         }
-        guard let account else { return .refused(ParseContext.noAccountReason) }
-        let line = Line(text: text, fields: fields)
+        guard let account else { return ParseContext.noAccountReason }
         do {
-            return .event(try line.event(kind, layout: layout, account: account, context: context))
+            try Line(text: text, fields: fields).keep(kind, layout: layout, account: account, offset: offset,
+                                                      context: context, into: &out)
+            return nil
         } catch {
-            return .refused("\(name) log line has a bad \(error.field)")
+            return "\(name) log line has a bad \(error.field)"
         }
     }
 
@@ -160,32 +156,38 @@ enum ELBParser {
             value(i).map { context.scratch.strings.intern($0) }
         }
 
-        func event(_ kind: InputFormat, layout: Layout, account: String, context: ParseContext) throws(BadField) -> Event {
+        /// Appends the line's event to `out`. Every value that can fail is read first:
+        /// nothing can fail once the event exists.
+        func keep(_ kind: InputFormat, layout: Layout, account: String, offset: Int64, context: ParseContext,
+                  into out: inout ParseOutput) throws(BadField) {
             guard let time = Timestamp.parse(self[layout.time]) else { throw BadField(field: "time") }
-            var ev = Event(time: time, account: account, source: kind == .alb ? .alb : kind == .nlb ? .nlb : .elb,
-                           eventClass: kind == .nlb ? .networkActivity : .httpActivity, raw: Array(text))
-            ev.region = context.pathRegion
-            (ev.srcIP, ev.srcPort) = try endpoint(layout.client, "client")
-            (ev.dstIP, ev.dstPort) = try endpoint(layout.target, "target")
-            let received = try number(layout.received, "received_bytes")
-            let sent = try number(layout.sent, "sent_bytes")
-            if received != nil || sent != nil { ev.bytes = (received ?? 0) &+ (sent ?? 0) }
-            ev.resource = interned(layout.elb, context)
-            ev.resourceType = kind == .elb ? "AWS::ElasticLoadBalancing::LoadBalancer"
-                                           : "AWS::ElasticLoadBalancingV2::LoadBalancer"
-            if kind == .nlb {
-                ev.proto = 6
-                ev.outcome = value(layout.handshake) == nil ? .failure : .success
-                ev.errorCode = interned(layout.alert, context)
-                return ev
+            let client = try endpoint(layout.client, "client"), target = try endpoint(layout.target, "target")
+            let received = try number(layout.received, "received_bytes"), sent = try number(layout.sent, "sent_bytes")
+            let status = try number(layout.status, "elb_status_code")
+
+            out.keep(time: time, account: account, source: kind == .alb ? .alb : kind == .nlb ? .nlb : .elb,
+                     eventClass: kind == .nlb ? .networkActivity : .httpActivity, raw: Array(text),
+                     offset: offset) { ev in
+                ev.region = context.pathRegion
+                (ev.srcIP, ev.srcPort) = client
+                (ev.dstIP, ev.dstPort) = target
+                if received != nil || sent != nil { ev.bytes = (received ?? 0) &+ (sent ?? 0) }
+                ev.resource = interned(layout.elb, context)
+                ev.resourceType = kind == .elb ? "AWS::ElasticLoadBalancing::LoadBalancer"
+                                               : "AWS::ElasticLoadBalancingV2::LoadBalancer"
+                if kind == .nlb {
+                    ev.proto = 6
+                    ev.outcome = value(layout.handshake) == nil ? .failure : .success
+                    ev.errorCode = interned(layout.alert, context)
+                } else {
+                    ev.httpStatus = status
+                    if let status { ev.outcome = status < 400 ? .success : .failure }
+                    ev.userAgent = interned(layout.agent, context)
+                    ev.errorCode = interned(layout.error, context)
+                    applyRequest(layout.request, to: &ev, context)
+                    if kind == .elb && ev.action == nil && status == nil { ev.eventClass = .networkActivity }
+                }
             }
-            ev.httpStatus = try number(layout.status, "elb_status_code")
-            if let status = ev.httpStatus { ev.outcome = status < 400 ? .success : .failure }
-            ev.userAgent = interned(layout.agent, context)
-            ev.errorCode = interned(layout.error, context)
-            applyRequest(layout.request, to: &ev, context)
-            if kind == .elb && ev.action == nil && ev.httpStatus == nil { ev.eventClass = .networkActivity }
-            return ev
         }
 
         /// `action` and `url` from the request line `METHOD URL VERSION` (`- - - ` when

@@ -61,18 +61,18 @@ enum VPCFlowParser {
         let state: VPCFlowState
         if let s = context.state as? VPCFlowState { state = s } else { state = VPCFlowState(); context.state = state }
         let fallbackAccount = context.account(record: nil)
+        out.reserve(lines: Bytes.count(of: 0x0A, in: bytes) + 1)
         var lines = LineCursor(bytes, offset: offset, line: line)
         while let l = lines.next() {
             if Text.isBlank(l.text) { continue }
-            if let header = Header(l.text, atStart: !state.started) {
+            if l.text[0] &- 97 < 26, let header = Header(l.text, atStart: !state.started) {
                 state.use(header, context: context, into: &out)
                 continue
             }
             state.started = true
-            let result = state.normalise(l.text, context: context, fallbackAccount: fallbackAccount)
-            switch result {
-            case .event(let ev): out.keep(ev, offset: l.offset)
-            case .refused(let reason): out.refuse(context, l.text, offset: l.offset, line: l.line, reason: reason)
+            if let reason = state.normalise(l.text, offset: l.offset, context: context,
+                                            fallbackAccount: fallbackAccount, into: &out) {
+                out.refuse(context, l.text, offset: l.offset, line: l.line, reason: reason)
             }
         }
     }
@@ -189,7 +189,9 @@ final class VPCFlowState {
     typealias Column = VPCFlowParser.Column
 
     /// The columns of the records, in order: the header's, or the default format's.
-    private(set) var columns = VPCFlowParser.defaultColumns
+    /// Held in memory of its own, like `bounds`, so that reading it on every line
+    /// neither retains an array nor checks its uniqueness.
+    private(set) var columns: UnsafeMutableBufferPointer<Column>
     private var sawHeader = false
     private var warned = false
     /// Whether a line that is not blank has been read (a header is recognised more
@@ -197,17 +199,32 @@ final class VPCFlowState {
     var started = false
     /// Where each column's value is in the current line: `bounds[2 * column]` is its
     /// start (-1 when the format has no such column), `bounds[2 * column + 1]` its end.
-    private var bounds = [Int](repeating: -1, count: 2 * Column.allCases.count)
+    private let bounds = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * Column.allCases.count)
+    /// The last `account-id` read, as bytes and as a string: records of one account
+    /// come in runs, and this spares decoding the same 12 digits again.
+    private var lastAccountBytes: (UInt64, UInt32) = (0, 0)
+    private var lastAccount = ""
 
-    enum Result {
-        case event(Event)
-        case refused(String)
+    init() {
+        columns = VPCFlowState.copy(VPCFlowParser.defaultColumns)
+    }
+
+    deinit {
+        columns.deallocate()
+        bounds.deallocate()
+    }
+
+    private static func copy(_ columns: [Column]) -> UnsafeMutableBufferPointer<Column> {
+        let buffer = UnsafeMutableBufferPointer<Column>.allocate(capacity: columns.count)
+        _ = buffer.initialize(from: columns)
+        return buffer
     }
 
     /// Takes a header's columns for the lines after it; warns (once per input) about
     /// names it does not know.
     func use(_ header: VPCFlowParser.Header, context: ParseContext, into out: inout ParseOutput) {
-        columns = header.columns
+        columns.deallocate()
+        columns = VPCFlowState.copy(header.columns)
         sawHeader = true
         started = true
         if !header.unknown.isEmpty && !warned {
@@ -217,39 +234,52 @@ final class VPCFlowState {
         }
     }
 
-    /// Normalises one record line.
-    func normalise(_ line: UnsafeRawBufferPointer, context: ParseContext, fallbackAccount: String?) -> Result {
+    /// Normalises one record line into `out`; returns why it was refused, nil when its
+    /// event was kept.
+    func normalise(_ line: UnsafeRawBufferPointer, offset: Int64, context: ParseContext, fallbackAccount: String?,
+                   into out: inout ParseOutput) -> String? {
         let count = split(line)
         guard count == columns.count else {
             let expected = sawHeader ? "the header names \(columns.count)" : "the default format has \(columns.count)"
-            return .refused("VPC flow record has \(count) fields, \(expected)")
+            return "VPC flow record has \(count) fields, \(expected)"
         }
-        return bounds.withUnsafeBufferPointer { b in
-            Record(line: line, bounds: b).event(context: context, fallbackAccount: fallbackAccount)
+        let record = Record(line: line, bounds: UnsafeBufferPointer(bounds))
+        guard let account = account(record.value(.account)) ?? fallbackAccount else {
+            return ParseContext.noAccountReason
         }
+        return record.keep(account: account, offset: offset, context: context, into: &out)
+    }
+
+    /// The record's `account-id` when it is 12 digits (not `unknown`).
+    @inline(__always)
+    private func account(_ field: UnsafeRawBufferPointer?) -> String? {
+        guard let a = field, a.count == 12, let p = a.baseAddress else { return nil }
+        let key = (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        if key == lastAccountBytes && !lastAccount.isEmpty { return lastAccount }
+        guard a.allSatisfy({ $0 &- 48 < 10 }) else { return nil }
+        lastAccountBytes = key
+        lastAccount = Text.string(a)
+        return lastAccount
     }
 
     /// Splits `line` at single spaces, noting where each mapped column's value is;
     /// returns the number of fields.
     @inline(__always)
     private func split(_ line: UnsafeRawBufferPointer) -> Int {
-        columns.withUnsafeBufferPointer { cols in
-            bounds.withUnsafeMutableBufferPointer { b in
-                b.update(repeating: -1)
-                let n = line.count
-                var i = 0, k = 0
-                while true {
-                    var j = i
-                    while j < n && line[j] != 32 { j += 1 }
-                    if k < cols.count {
-                        let c = cols[k].rawValue
-                        if c != 0 { b[2 * c] = i; b[2 * c + 1] = j }
-                    }
-                    k += 1
-                    if j >= n { return k }
-                    i = j + 1
-                }
+        let cols = columns, b = bounds
+        b.update(repeating: -1)
+        let n = line.count
+        var i = 0, k = 0
+        while true {
+            var j = i
+            while j < n && line[j] != 32 { j += 1 }
+            if k < cols.count {
+                let c = cols[k].rawValue
+                if c != 0 { b[2 * c] = i; b[2 * c + 1] = j }
             }
+            k += 1
+            if j >= n { return k }
+            i = j + 1
         }
     }
 
@@ -269,16 +299,16 @@ final class VPCFlowState {
 
         /// A count, port or protocol: nil when missing; throws when not a number.
         @inline(__always)
-        func number(_ c: Column) throws(BadField) -> Int64? {
+        func number(_ c: Column) throws(Refusal) -> Int64? {
             guard let v = value(c) else { return nil }
-            guard let n = Text.int(v), n >= 0 else { throw BadField(column: c) }
+            guard let n = Text.int(v), n >= 0 else { throw Refusal.bad(c) }
             return n
         }
 
         @inline(__always)
-        func address(_ c: Column) throws(BadField) -> IPAddress? {
+        func address(_ c: Column) throws(Refusal) -> IPAddress? {
             guard let v = value(c) else { return nil }
-            guard let ip = Text.ip(v) else { throw BadField(column: c) }
+            guard let ip = Text.ip(v) else { throw Refusal.bad(c) }
             return ip
         }
 
@@ -288,64 +318,58 @@ final class VPCFlowState {
             value(c).map { context.scratch.strings.intern($0) }
         }
 
-        func event(context: ParseContext, fallbackAccount: String?) -> Result {
+        /// Appends the record's event to `out`; returns why it was refused instead.
+        func keep(account: String, offset: Int64, context: ParseContext, into out: inout ParseOutput) -> String? {
             do {
-                return try build(context: context, fallbackAccount: fallbackAccount)
+                try build(account: account, offset: offset, context: context, into: &out)
+                return nil
             } catch {
-                return .refused("VPC flow record has a bad \(error.column.name)")
+                return error.reason
             }
         }
 
-        private func build(context: ParseContext, fallbackAccount: String?) throws(BadField) -> Result {
+        /// Reads and checks every value first, then appends the event (nothing can fail
+        /// once it exists).
+        private func build(account: String, offset: Int64, context: ParseContext,
+                           into out: inout ParseOutput) throws(Refusal) {
             // Epoch seconds: more than 11 digits is past the year 5000.
             let start = try number(.start), end = try number(.end)
-            guard let seconds = start ?? end else {
-                return .refused("VPC flow record has no start or end time")
-            }
-            guard seconds < 100_000_000_000 else { throw BadField(column: start != nil ? .start : .end) }
-            let accountField = value(.account)
-            let account: String
-            if let a = accountField, a.count == 12, a.allSatisfy({ $0 &- 48 < 10 }) {
-                account = Text.string(a)
-            } else if let fallbackAccount {
-                account = fallbackAccount
-            } else {
-                return .refused(ParseContext.noAccountReason)
-            }
-
-            var ev = Event(time: seconds * 1000, account: account, source: .vpcflow, eventClass: .networkActivity,
-                           raw: Array(line))
+            guard let seconds = start ?? end else { throw Refusal.noTime }
+            guard seconds < 100_000_000_000 else { throw Refusal.bad(start != nil ? .start : .end) }
             let src = try address(.srcaddr), pktSrc = try address(.pktSrcaddr)
             let dst = try address(.dstaddr), pktDst = try address(.pktDstaddr)
-            ev.srcIP = src ?? pktSrc
-            ev.dstIP = dst ?? pktDst
-            ev.srcPort = try number(.srcport)
-            ev.dstPort = try number(.dstport)
-            ev.proto = try number(.proto)
-            ev.packets = try number(.packets)
-            ev.bytes = try number(.bytes)
-            try applyAction(to: &ev)
-            ev.region = interned(.region, context) ?? context.pathRegion
-            ev.srcService = interned(.srcService, context)
-            ev.service = interned(.dstService, context)
-            applyResource(to: &ev, context)
-            return .event(ev)
+            let srcPort = try number(.srcport), dstPort = try number(.dstport), proto = try number(.proto)
+            let packets = try number(.packets), bytes = try number(.bytes)
+            let (action, outcome) = try actionAndOutcome()
+
+            out.keep(time: seconds * 1000, account: account, source: .vpcflow, eventClass: .networkActivity,
+                     raw: Array(line), offset: offset) { ev in
+                ev.srcIP = src ?? pktSrc
+                ev.dstIP = dst ?? pktDst
+                ev.srcPort = srcPort
+                ev.dstPort = dstPort
+                ev.proto = proto
+                ev.packets = packets
+                ev.bytes = bytes
+                ev.action = action
+                ev.outcome = outcome
+                ev.region = interned(.region, context) ?? context.pathRegion
+                ev.srcService = interned(.srcService, context)
+                ev.service = interned(.dstService, context)
+                applyResource(to: &ev, context)
+            }
         }
 
         /// `action` and `outcome` from `action` and `log-status`.
-        private func applyAction(to ev: inout Event) throws(BadField) {
+        private func actionAndOutcome() throws(Refusal) -> (String?, Outcome) {
             if let status = value(.logStatus) {
-                if status.equals("NODATA") || status.equals("SKIPDATA") { return }
-                guard status.equals("OK") else { throw BadField(column: .logStatus) }
+                if status.equals("NODATA") || status.equals("SKIPDATA") { return (nil, .unknown) }
+                guard status.equals("OK") else { throw Refusal.bad(.logStatus) }
             }
-            guard let action = value(.action) else { return }
-            if action.equals("ACCEPT") {
-                ev.action = "ACCEPT"; ev.outcome = .success
-            } else if action.equals("REJECT") {
-                ev.action = "REJECT"; ev.outcome = .failure
-            } else {
-                throw BadField(column: .action)
-            }
+            guard let action = value(.action) else { return (nil, .unknown) }
+            if action.equals("ACCEPT") { return ("ACCEPT", .success) }
+            if action.equals("REJECT") { return ("REJECT", .failure) }
+            throw Refusal.bad(.action)
         }
 
         /// The network interface, else the Transit Gateway attachment or gateway, else the instance.
@@ -362,8 +386,17 @@ final class VPCFlowState {
         }
     }
 
-    /// A value that does not parse as its column's kind.
-    struct BadField: Error {
-        let column: Column
+    /// Why a record that has the right number of fields is refused.
+    enum Refusal: Error {
+        /// A value that does not parse as its column's kind.
+        case bad(Column)
+        case noTime
+
+        var reason: String {
+            switch self {
+            case .bad(let column): return "VPC flow record has a bad \(column.name)"
+            case .noTime: return "VPC flow record has no start or end time"
+            }
+        }
     }
 }
