@@ -84,7 +84,7 @@ enum Text {
                 out = out << 8 | cur; parts += 1; cur = 0; digits = 0
             } else if c &- 48 < 10 {
                 if digits == 1 && cur == 0 { break }
-                cur = cur * 10 + UInt32(c - 48); digits += 1
+                cur = cur &* 10 &+ UInt32(c &- 48); digits += 1
                 if digits > 3 { break }
             } else { break }
             i += 1
