@@ -10,6 +10,10 @@ public final class ParseScratch {
     private(set) lazy var route53 = Route53Normaliser()
     private(set) lazy var guardDuty = GuardDutyNormaliser()
     private(set) lazy var config = ConfigNormaliser()
+    /// Strings that repeat from line to line in the text formats (interface ids, load
+    /// balancer names, user agents), shared by the inputs this thread parses. Exclusivity
+    /// checks are off for speed: one thread at a time, one parser call at a time.
+    @exclusivity(unchecked) var strings = StringInterner()
 
     public init() {}
 }

@@ -22,9 +22,17 @@ public struct ParseOutput: Sendable {
     public init() {}
 
     /// Appends another output (the next chunk of the same input) to this one.
+    ///
+    /// When this one has no events yet it takes the other's arrays as they are: copying
+    /// events one by one retains and releases every field of each.
     public mutating func append(_ other: ParseOutput) {
-        events.append(contentsOf: other.events)
-        eventOffsets.append(contentsOf: other.eventOffsets)
+        if events.isEmpty {
+            events = other.events
+            eventOffsets = other.eventOffsets
+        } else {
+            events.append(contentsOf: other.events)
+            eventOffsets.append(contentsOf: other.eventOffsets)
+        }
         quarantined.append(contentsOf: other.quarantined)
         records += other.records
         inputBytes += other.inputBytes

@@ -38,6 +38,13 @@ enum Text {
     @inline(__always)
     static func isDash(_ b: UnsafeRawBufferPointer) -> Bool { b.count == 1 && b[0] == 45 }
 
+    /// Whether a line holds nothing but spaces and tabs (not a record: skipped silently).
+    @inline(__always)
+    static func isBlank(_ b: UnsafeRawBufferPointer) -> Bool {
+        for c in b where c != 32 && c != 9 { return false }
+        return true
+    }
+
     /// A decimal integer (optional leading `-`); nil for anything else, `-` included.
     @inline(__always)
     static func int(_ b: UnsafeRawBufferPointer) -> Int64? {
@@ -77,14 +84,62 @@ enum Text {
                 out = out << 8 | cur; parts += 1; cur = 0; digits = 0
             } else if c &- 48 < 10 {
                 if digits == 1 && cur == 0 { break }
-                cur = cur * 10 + UInt32(c - 48); digits += 1
+                cur = cur &* 10 &+ UInt32(c &- 48); digits += 1
                 if digits > 3 { break }
             } else { break }
             i += 1
         }
         if i == n, parts == 3, digits > 0, cur <= 255 { return IPAddress(v4: out << 8 | cur) }
         guard Bytes.firstIndex(of: 58, in: b) != nil else { return nil }
+        if let v6 = ipv6(b) { return v6 }
+        // An embedded IPv4 tail (`::ffff:192.0.2.1`) or a zone (`fe80::1%eth0`): the full parser.
+        guard Bytes.firstIndex(of: 46, in: b) != nil || Bytes.firstIndex(of: 37, in: b) != nil else { return nil }
         return IPAddress(String(decoding: b, as: UTF8.self))
+    }
+
+    /// IPv6 text made of hex groups and at most one `::`, parsed in place; nil for
+    /// anything else (including the forms ``ip(_:)`` hands to the full parser).
+    static func ipv6(_ b: UnsafeRawBufferPointer) -> IPAddress? {
+        let n = b.count
+        guard n >= 2, n <= 39 else { return nil }
+        var groups = SIMD8<UInt16>()
+        var count = 0, gap = -1, i = 0
+        if b[0] == 58 {
+            guard b[1] == 58 else { return nil }
+            gap = 0; i = 2
+        }
+        while i < n {
+            var v: UInt16 = 0, digits = 0
+            while i < n, digits < 5 {
+                let c = b[i]
+                let h: UInt8
+                if c &- 48 < 10 { h = c &- 48 } else if (c | 0x20) &- 97 < 6 { h = (c | 0x20) &- 87 } else { break }
+                v = v << 4 | UInt16(h); digits += 1; i += 1
+            }
+            guard digits > 0, digits <= 4, count < 8 else { return nil }
+            groups[count] = v; count += 1
+            if i == n { break }
+            guard b[i] == 58, i + 1 < n else { return nil }
+            i += 1
+            if b[i] == 58 {
+                guard gap < 0 else { return nil }
+                gap = count; i += 1
+            }
+        }
+        if gap < 0 {
+            guard count == 8 else { return nil }
+        } else {
+            guard count < 8 else { return nil }
+            let tail = count - gap
+            var spread = SIMD8<UInt16>()
+            for k in 0 ..< gap { spread[k] = groups[k] }
+            for k in 0 ..< tail { spread[8 - tail + k] = groups[gap + k] }
+            groups = spread
+        }
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for k in 0 ..< 4 { hi = hi << 16 | UInt64(groups[k]) }
+        for k in 4 ..< 8 { lo = lo << 16 | UInt64(groups[k]) }
+        return IPAddress(hi: hi, lo: lo)
     }
 
     /// Splits `host:port` (IPv4 `1.2.3.4:80`, IPv6 `[::1]:80` or `::1:80` as ELB
@@ -169,12 +224,17 @@ enum Text {
         while i < n {
             let c = line[i]
             if c == 34 { // "
-                var j = i + 1
-                while j < n && line[j] != 34 {
-                    if line[j] == 92 { j += 1 } // backslash escape
-                    j += 1
+                // The closing quote is the next one not escaped by an odd run of backslashes.
+                var from = i + 1
+                var j: Int
+                while true {
+                    guard let q = Bytes.firstIndex(of: 34, in: line, from: from) else { return false }
+                    var k = q - 1
+                    while k > i && line[k] == 92 { k -= 1 }
+                    j = q
+                    if (q - 1 - k) % 2 == 0 { break }
+                    from = q + 1
                 }
-                guard j < n else { return false }
                 fields.append(i + 1 ..< j)
                 i = j + 1
             } else if c == 91 { // [
@@ -230,6 +290,26 @@ extension ParseOutput {
         let why = Bytes.isBinary(piece) ? "binary data (non-text bytes)" : reason
         quarantined.append(QuarantinedRecord(file: context.file, offset: offset, line: line, reason: why, slice: piece))
         records += 1
+    }
+
+    /// Keeps a new event, made here from its first fields, then lets `complete` set its
+    /// other fields where it lies in `events`. A hot parser uses this rather than
+    /// building a local `Event` and appending it: the compiler copies a value that large
+    /// on its way into the array, retaining and releasing each of its fields.
+    @inline(__always)
+    mutating func keep(time: Int64, account: String, source: Source, eventClass: EventClass, raw: [UInt8],
+                       offset: Int64, completing complete: (inout Event) -> Void) {
+        events.append(Event(time: time, account: account, source: source, eventClass: eventClass, raw: raw))
+        complete(&events[events.count - 1])
+        eventOffsets.append(offset)
+        records += 1
+    }
+
+    /// Makes room for the events of `lines` more lines, so that a chunk's events are not
+    /// copied again and again as the arrays grow.
+    mutating func reserve(lines: Int) {
+        events.reserveCapacity(events.count + lines)
+        eventOffsets.reserveCapacity(eventOffsets.count + lines)
     }
 
     /// Keeps one normalised event with the offset of its record.

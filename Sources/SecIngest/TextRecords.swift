@@ -38,11 +38,6 @@ extension ParseContext {
 /// Field helpers for the text formats: AWS's `-` placeholder, numbers and addresses that
 /// must parse when present, and the clock times and zones of text logs.
 extension Text {
-    /// Whether a line holds nothing but spaces and tabs (not a record).
-    static func isBlank(_ b: UnsafeRawBufferPointer) -> Bool {
-        b.allSatisfy { $0 == 32 || $0 == 9 }
-    }
-
     /// The field as a string; nil when it is empty or `-`.
     @inline(__always)
     static func present(_ b: UnsafeRawBufferPointer) -> String? {
