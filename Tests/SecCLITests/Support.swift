@@ -50,14 +50,19 @@ final class GeneratedData: @unchecked Sendable {
     /// Every record, read back independently with JSONSerialization.
     let records: [OracleRecord]
 
+    /// Every source, as the demo generates them.
+    static let allSources: GeneratedData = {
+        do { return try GeneratedData(records: 30_000, seed: 7, sources: "all") } catch { fatalError("tools/gen failed: \(error)") }
+    }()
+
     static let shared: GeneratedData = {
         do { return try GeneratedData(records: 10_000, seed: 7) } catch { fatalError("tools/gen failed: \(error)") }
     }()
 
-    init(records count: Int, seed: Int) throws {
+    init(records count: Int, seed: Int, sources: String = "cloudtrail") throws {
         dir = temporaryDirectory("gen")
         let r = try run("/usr/bin/env", ["python3", packageRoot + "/tools/gen", "--out", dir, "--records", String(count),
-                                          "--seed", String(seed), "--sources", "cloudtrail", "--jobs", "1", "--quiet",
+                                          "--seed", String(seed), "--sources", sources, "--jobs", "1", "--quiet",
                                           "--force"])
         guard r.status == 0 else { throw CLIError(message: "tools/gen: \(r.err)") }
         org = try JSONDecoder().decode(Org.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/org.json")))
@@ -68,7 +73,7 @@ final class GeneratedData: @unchecked Sendable {
         var owners: [String: String] = [:]
         for b in org.banks { for a in b.accounts { owners[a.id] = b.id } }
         var recs: [OracleRecord] = []
-        for path in try IngestInput.files(under: [dir + "/AWSLogs"]) {
+        for path in try IngestInput.files(under: [dir + "/AWSLogs"]) where path.contains("/CloudTrail/") {
             let bytes = try IngestInput.read(path: path).bytes
             let doc = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
             for case let r as [String: Any] in doc["Records"] as! [Any] {
