@@ -8,7 +8,7 @@ import SecModel
 /// ``ParseContext`` for the chunks after the one holding it, and with the `#Version`
 /// line as `context.header` for parsing a quarantined line again. Lines before any `#Fields`
 /// line are read with the standard 33-field layout. The record names no account: it
-/// comes from the path or `--account`. See docs/sources/cloudfront.md for the mapping.
+/// comes from the path or `--account`. See docs/sources.md for the mapping.
 enum CloudFrontParser {
     /// The standard log's columns, in order, as its `#Fields` line names them.
     static let standardFields = """

@@ -20,7 +20,7 @@ import SecModel
 ///   destination:port connection_time tls_handshake_time received_bytes sent_bytes
 ///   incoming_tls_alert chosen_cert_arn ...`.
 ///
-/// Mapping (see docs/sources/elb.md):
+/// Mapping (see docs/sources.md):
 /// - `source` alb / elb / nlb; `class` http_activity, except Classic TCP/SSL
 ///   connections and NLB connections: network_activity.
 /// - `time`: the `time` field (RFC 3339; NLB's carries no zone and is UTC).

@@ -5,7 +5,7 @@ import SecModel
 /// Neither names an account: it comes from the path or `--account`. A path that keeps
 /// the CloudWatch Logs group of the database (`/aws/rds/instance/<id>/...`,
 /// `/aws/rds/cluster/<id>/...`) names the DB instance or cluster, which then prefixes
-/// the database in `resource`. See docs/sources/rds.md for the mappings.
+/// the database in `resource`. See docs/sources.md for the mappings.
 enum RDSParser {
     /// What an RDS input carries from chunk to chunk: the DB instance its path names and
     /// the PostgreSQL entry the last chunk left open (its continuation lines may follow).

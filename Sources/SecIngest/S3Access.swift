@@ -13,7 +13,7 @@ import SecModel
 /// AWS has added fields at the end over the years, so a line needs the fields up to the
 /// user agent and may stop anywhere after it; fields beyond the ones known are ignored.
 /// The record names no account (the bucket owner is a canonical user id): the account
-/// comes from the path or `--account`. See docs/sources/s3access.md for the mapping.
+/// comes from the path or `--account`. See docs/sources.md for the mapping.
 enum S3AccessParser {
     /// Positions of the fields the mapping reads.
     private enum Field {

@@ -12,7 +12,7 @@ import SecModel
 /// chunks that follow. A header that names a field this parser does not know keeps
 /// working: that column is ignored and the input gets one warning.
 ///
-/// Mapping (see docs/sources/vpcflow.md):
+/// Mapping (see docs/sources.md):
 /// - `source` vpcflow, `class` network_activity.
 /// - `time`: `start` (epoch seconds) in milliseconds, else `end`.
 /// - `account`: `account-id` when it is 12 digits, else (`unknown`, `-`, absent) the

@@ -230,11 +230,14 @@ public final class BankStore: @unchecked Sendable {
                     k += 1
                 }
             }
+            var checked = ""
             for k in keep {
                 let (p, i) = ev(k)
+                if events[p][i].account == checked { continue }
                 guard BlockKey.accountNumber(events[p][i].account) != nil else {
                     throw StoreError(.corrupt, "event account '\(events[p][i].account)' is not 12 digits")
                 }
+                checked = events[p][i].account
             }
         }
 

@@ -194,7 +194,7 @@ package final class IngestPipeline: @unchecked Sendable {
                 return
             }
         }
-        if let inflated, inflated.count <= Self.wholeLimit {
+        if let inflated {
             // Whole in memory already: parse it in place, without the reader's copies.
             ingestWhole(id: id, path: path, bytes: inflated, fileSize: fileSize, digest: digest, now: now, scratch: scratch)
             return
@@ -202,11 +202,8 @@ package final class IngestPipeline: @unchecked Sendable {
         let stdinDigest = path == "-" ? FileDigest() : nil
         let reader: InputReader
         do {
-            if let inflated {
-                reader = InputReader(source: BytesSource(inflated), name: path)
-            } else {
-                reader = try InputReader(path: path, onRawBytes: stdinDigest.map { d in { d.update($0) } })
-            }
+            reader = try InputReader(path: path, chunkSize: Self.pieceSize,
+                                     onRawBytes: stdinDigest.map { d in { d.update($0) } })
         } catch {
             record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot open: \(error)", at: now, bytes: [])])
             return
@@ -306,8 +303,13 @@ package final class IngestPipeline: @unchecked Sendable {
         record(file: id, path: path, digest: digest, quarantine: quarantine, parsing: true)
     }
 
-    /// Line-oriented input held whole is parsed in pieces of about this many bytes.
-    static let pieceSize = 8 << 20
+    /// Line-oriented input is parsed in pieces of about this many bytes: a piece's
+    /// events travel together to the writer, so this (with the batch size) bounds the
+    /// events in flight. 1 MiB is 8,000-10,000 flow log lines.
+    static let pieceSize: Int = {
+        if let v = ProcessInfo.processInfo.environment["SECQ_PIECE_SIZE"], let n = Int(v), n > 0 { return n }
+        return 1 << 20
+    }()
 
     /// The format of an input from its first bytes and path; nil (and the piece
     /// quarantined) when it is not one secq reads.
@@ -550,12 +552,14 @@ package final class IngestPipeline: @unchecked Sendable {
     /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content inflated
     /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
     /// Files whose content is at most this big are read whole (gzip inflated with
-    /// libdeflate); larger ones stream through `InputReader` in bounded chunks.
+    /// libdeflate, about twice as fast as zlib); larger ones stream through
+    /// `InputReader` in bounded chunks. With two parser threads, this bounds what files
+    /// held whole cost: 2 x 32 MiB.
     /// `SECQ_WHOLE_FILE_LIMIT` (bytes) lowers it, so tests can drive the streaming path
     /// with small files.
     static let wholeLimit: Int = {
         if let v = ProcessInfo.processInfo.environment["SECQ_WHOLE_FILE_LIMIT"], let n = Int(v), n >= 0 { return n }
-        return 128 << 20
+        return 32 << 20
     }()
 
     static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
@@ -566,7 +570,13 @@ package final class IngestPipeline: @unchecked Sendable {
         let d = FileDigest()
         bytes.withUnsafeBytes { d.update($0) }
         let isGzip = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
-        return (d.finish(), isGzip ? WholeGzip.inflate(bytes, limit: wholeLimit) : bytes, Int64(bytes.count))
+        guard isGzip else { return (d.finish(), bytes.count <= wholeLimit ? bytes : nil, Int64(bytes.count)) }
+        // ISIZE (the last member's size mod 2^32) says whether the content fits the limit
+        // before anything is inflated; a file over it streams instead.
+        let n = bytes.count
+        let isize = n >= 18 ? Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24 : 0
+        let inflated = isize <= wholeLimit ? WholeGzip.inflate(bytes, limit: wholeLimit) : nil
+        return (d.finish(), inflated, Int64(bytes.count))
     }
 
     /// The file's bytes, read straight into an array; nil when it changed size or failed.
