@@ -14,13 +14,15 @@ let package = Package(
         // System libraries: a module map and a shim header each, nothing else.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // Whole-buffer gunzip, about twice zlib's speed; zlib stays for streams and cut files.
+        // Streaming gunzip (Intel ISA-L's igzip): about 2.7x zlib's speed on flow and load
+        // balancer logs, and it keeps everything before a cut.
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // Whole-buffer gunzip for files held in memory.
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "SecModel"),
-        .target(name: "SecIngest", dependencies: ["SecModel", "CZlib", "CDeflate"]),
+        .target(name: "SecIngest", dependencies: ["SecModel", "CIsal", "CDeflate"]),
         .target(name: "SecStore", dependencies: ["SecModel", "CLMDB", "CZstd", "CCrypto"]),
         .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest"]),
         .target(name: "SecCLI", dependencies: [
@@ -30,7 +32,7 @@ let package = Package(
         .executableTarget(name: "secq", dependencies: ["SecCLI"]),
 
         .testTarget(name: "SecModelTests", dependencies: ["SecModel"]),
-        .testTarget(name: "SecIngestTests", dependencies: ["SecIngest", "SecModel"]),
+        .testTarget(name: "SecIngestTests", dependencies: ["SecIngest", "SecModel", "CDeflate"]),
         .testTarget(name: "SecStoreTests", dependencies: ["SecStore", "SecIngest", "SecModel"]),
         .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"]),
         .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel"]),

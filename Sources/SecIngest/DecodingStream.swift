@@ -1,4 +1,4 @@
-import CZlib
+import CIsal
 
 /// Turns a ``ByteSource`` into the bytes of the input: gzip data (recognised by its
 /// magic `1f 8b`, several members in a row allowed) is inflated, anything else passes
@@ -23,7 +23,8 @@ final class DecodingStream {
 
     private enum Mode { case undecided, plain, gzip, done }
     private var mode = Mode.undecided
-    private var zs: UnsafeMutablePointer<z_stream>?
+    /// ISA-L's inflate state (large: its tables and window), on the heap at a fixed address.
+    private var zs: UnsafeMutablePointer<inflate_state>?
     private var memberEnded = false
 
     /// Bytes read from the source (the compressed size for gzip).
@@ -47,11 +48,7 @@ final class DecodingStream {
     }
 
     deinit {
-        if let zs {
-            inflateEnd(zs)
-            zs.deinitialize(count: 1)
-            zs.deallocate()
-        }
+        zs?.deallocate()
         inBuf.deallocate()
     }
 
@@ -106,17 +103,9 @@ final class DecodingStream {
         while inEnd - inStart < 2 && refill() {}
         if error != nil { return }
         if inEnd - inStart >= 2 && inBuf[inStart] == 0x1f && inBuf[inStart + 1] == 0x8b {
-            let p = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            p.initialize(to: z_stream())
-            // inflateInit2_: windowBits 15 + 16 accepts a gzip wrapper only. zlib keeps a
-            // pointer back to the z_stream, so it lives at a fixed heap address.
-            let rc = inflateInit2_(p, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            guard rc == Z_OK else {
-                p.deinitialize(count: 1)
-                p.deallocate()
-                fail(InputError(.gzipCorrupt, path: name, message: "zlib could not start (code \(rc))"))
-                return
-            }
+            let p = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
+            isal_inflate_init(p)
+            p.pointee.crc_flag = UInt32(ISAL_GZIP) // parse the gzip header, check CRC and size
             zs = p
             mode = .gzip
         } else {
@@ -157,7 +146,8 @@ final class DecodingStream {
                 let live = inEnd - inStart
                 if live == 0 { mode = .done; return 0 }
                 if live >= 2 && inBuf[inStart] == 0x1f && inBuf[inStart + 1] == 0x8b {
-                    inflateReset(zs)
+                    isal_inflate_reset(zs)
+                    zs.pointee.crc_flag = UInt32(ISAL_GZIP)
                     memberEnded = false
                     continue
                 }
@@ -171,39 +161,49 @@ final class DecodingStream {
             if inStart == inEnd { refill() }
             if error != nil { return 0 }
             let availIn = inEnd - inStart
-            zs.pointee.next_in = inBuf.baseAddress!.advanced(by: inStart).assumingMemoryBound(to: Bytef.self)
-            zs.pointee.avail_in = uInt(availIn)
-            zs.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            zs.pointee.avail_out = uInt(min(out.count, Int(UInt32.max)))
-            // inflate: Z_OK on progress, Z_STREAM_END at the end of a member, Z_BUF_ERROR
-            // when no progress was possible (needs input), Z_DATA_ERROR on corrupt data
-            // (msg set), Z_NEED_DICT (never valid for gzip), Z_MEM_ERROR.
-            let rc = inflate(zs, Z_NO_FLUSH)
+            let room = min(out.count, Int(UInt32.max))
+            zs.pointee.next_in = inBuf.baseAddress!.advanced(by: inStart).assumingMemoryBound(to: UInt8.self)
+            zs.pointee.avail_in = UInt32(availIn)
+            zs.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            zs.pointee.avail_out = UInt32(room)
+            // isal_inflate: ISAL_DECOMP_OK / ISAL_END_INPUT / ISAL_OUT_OVERFLOW on progress
+            // or a need for input; negative on corrupt data (bad block, symbol, distance,
+            // wrapper, method or checksum). block_state is ISAL_BLOCK_FINISH once a
+            // member's trailer (CRC-32 and size) has been read and checked.
+            let rc = isal_inflate(zs)
             let consumed = availIn - Int(zs.pointee.avail_in)
-            let produced = min(out.count, Int(UInt32.max)) - Int(zs.pointee.avail_out)
+            let produced = room - Int(zs.pointee.avail_out)
             inStart += consumed
-            switch rc {
-            case Z_STREAM_END:
-                memberEnded = true
-                if produced > 0 { return produced }
-            case Z_OK, Z_BUF_ERROR:
-                if produced > 0 { return produced }
-                if consumed == 0 && inStart == inEnd && !refill() {
-                    if error == nil {
-                        fail(InputError(.gzipTruncated, path: name,
-                                        message: "gzip stream truncated after \(rawByteCount) bytes (\(outByteCount) bytes inflated)",
-                                        offset: rawByteCount))
-                    }
-                    return 0
-                }
-            default:
+            if rc < 0 {
                 let offset = rawByteCount - Int64(inEnd - inStart)
-                let why = zs.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
                 fail(InputError(.gzipCorrupt, path: name,
-                                message: "gzip data corrupt at byte \(offset): \(why) (\(outByteCount + Int64(produced)) bytes inflated)",
+                                message: "gzip data corrupt at byte \(offset): \(Self.describe(rc)) (\(outByteCount + Int64(produced)) bytes inflated)",
                                 offset: offset))
                 return produced
             }
+            if zs.pointee.block_state == ISAL_BLOCK_FINISH { memberEnded = true }
+            if produced > 0 { return produced }
+            if memberEnded { continue }
+            if consumed == 0 && inStart == inEnd && !refill() {
+                if error == nil {
+                    fail(InputError(.gzipTruncated, path: name,
+                                    message: "gzip stream truncated after \(rawByteCount) bytes (\(outByteCount) bytes inflated)",
+                                    offset: rawByteCount))
+                }
+                return 0
+            }
+        }
+    }
+
+    private static func describe(_ rc: Int32) -> String {
+        switch rc {
+        case ISAL_INVALID_BLOCK: return "invalid deflate block"
+        case ISAL_INVALID_SYMBOL: return "invalid deflate symbol"
+        case ISAL_INVALID_LOOKBACK: return "invalid distance too far back"
+        case ISAL_INVALID_WRAPPER: return "invalid gzip header"
+        case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method"
+        case ISAL_INCORRECT_CHECKSUM: return "incorrect data check"
+        default: return "inflate error \(rc)"
         }
     }
 }

@@ -19,7 +19,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let notAFile = Code(rawValue: "not_a_file")
         /// The gzip stream ends before its end marker.
         public static let gzipTruncated = Code(rawValue: "gzip_truncated")
-        /// The gzip stream holds data zlib cannot inflate.
+        /// The gzip stream holds data that cannot be inflated.
         public static let gzipCorrupt = Code(rawValue: "gzip_corrupt")
 
         public var description: String { rawValue }

@@ -1,6 +1,6 @@
 import CDeflate
 
-/// Inflates a whole gzip file in memory with libdeflate, about twice as fast as zlib.
+/// Inflates a whole gzip file in memory with libdeflate.
 ///
 /// Only for intact inputs: anything libdeflate refuses (a cut or corrupt stream, data
 /// after the members) returns nil, and the caller reads the file with the streaming

@@ -83,6 +83,7 @@ def duck_load(kind, files):
     import duckdb
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     lst = "[" + ",".join("'%s'" % f.replace("'", "''") for f in files) + "]"
     if kind == "vpcflow":
         sql = ("CREATE TABLE t AS SELECT * FROM read_csv(%s, delim=' ', header=true, "
@@ -90,7 +91,7 @@ def duck_load(kind, files):
         action = "action"
     else:
         cols = "{" + ",".join("'%s':'VARCHAR'" % c for c in ALB_COLUMNS) + "}"
-        sql = ("CREATE TABLE t AS SELECT * FROM read_csv(%s, delim=' ', quote='\"', escape='\\\\', header=false, "
+        sql = ("CREATE TABLE t AS SELECT * FROM read_csv(%s, delim=' ', quote='\"', escape='\\', header=false, "
                "compression='gzip', columns=%s, null_padding=true)" % (lst, cols))
         action = "split_part(request, ' ', 1)"
     t = time.perf_counter()
@@ -103,8 +104,15 @@ def duck_load(kind, files):
     return {"wall_s": el, "rows": rows, "rate": rows / el if el > 0 else 0, "actions": counts, "rss": rss}
 
 
-def bench_source(a, kind, records, files):
-    """Generates, ingests with secq, loads with DuckDB; returns one result row."""
+def store_bytes(path):
+    total = 0
+    for d, _, names in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(d, n)) for n in names)
+    return total
+
+
+def bench_secq(a, kind, records, files):
+    """Generates the data and ingests it with secq; returns a result row (DuckDB to come)."""
     data = os.path.join(a.data, "src-" + kind)
     summary = generate(os.path.join(a.repo, "tools/gen"), kind, records, files, data, a.seed)
     paths = log_files(data)
@@ -114,20 +122,27 @@ def bench_source(a, kind, records, files):
     store = os.path.join(data, "bench.secq-store")
     log("secq: ingest %d %s records (%d files, %.0f MB gzip)" % (records, kind, len(paths), raw / 1e6))
     s = secq_ingest(a.secq, data, store)
+    s["store_bytes"] = store_bytes(store)
     source = "vpcflow" if kind == "vpcflow" else "alb"
     s_actions = secq_action_counts(a.secq, store, source)
     row = {"source": kind, "records": records, "files": len(paths), "gzip_bytes": raw, "secq": s,
-           "secq_actions": s_actions, "mismatch": []}
+           "secq_actions": s_actions, "mismatch": [], "paths": paths, "expected": summary["records"]}
     if s["stored"] != summary["records"]:
         row["mismatch"].append("secq stored %d of %d records" % (s["stored"], summary["records"]))
-    if not a.skip_duckdb:
-        log("duckdb: read_csv of the same %d files" % len(paths))
-        d = duck_load(kind, paths)
-        row["duckdb"] = d
-        if d["rows"] != summary["records"]:
-            row["mismatch"].append("duckdb read %d of %d rows" % (d["rows"], summary["records"]))
-        if {k: v for k, v in d["actions"].items() if k} != {k: v for k, v in s_actions.items() if k}:
-            row["mismatch"].append("action counts differ: secq %s, duckdb %s" % (s_actions, d["actions"]))
     if not a.keep_store:
         shutil.rmtree(store, ignore_errors=True)
     return row
+
+
+def bench_duckdb(row):
+    """DuckDB's read_csv of the same files. Runs after every secq ingest: a child forked
+    from a Python process holding DuckDB's memory would report that memory as its own
+    peak RSS (ru_maxrss counts the pages between fork and exec)."""
+    log("duckdb: read_csv of the same %d files" % len(row["paths"]))
+    d = duck_load(row["source"], row["paths"])
+    row["duckdb"] = d
+    if d["rows"] != row["expected"]:
+        row["mismatch"].append("duckdb read %d of %d rows" % (d["rows"], row["expected"]))
+    s_actions = row["secq_actions"]
+    if {k: v for k, v in d["actions"].items() if k} != {k: v for k, v in s_actions.items() if k}:
+        row["mismatch"].append("action counts differ: secq %s, duckdb %s" % (s_actions, d["actions"]))

@@ -160,6 +160,13 @@ package final class IngestPipeline: @unchecked Sendable {
         return result
     }
 
+    /// Prepared batches that may wait for the writer: enough to keep the parser threads
+    /// busy while the writer syncs the store to disk (every two seconds).
+    static let queueDepth: Int = {
+        if let v = ProcessInfo.processInfo.environment["SECQ_QUEUE_DEPTH"], let n = Int(v), n > 0 { return n }
+        return 2
+    }()
+
     private var stopped: Bool {
         cond.lock(); defer { cond.unlock() }
         return failure != nil
@@ -451,7 +458,7 @@ package final class IngestPipeline: @unchecked Sendable {
         let prepared: BankStore.PreparedBatch
         do { prepared = try store.bank(b.bank).prepare(parts: b.parts, origins: b.origins) } catch { fail(error); return }
         cond.lock()
-        while queue.count >= 1 && failure == nil { cond.wait() }
+        while queue.count >= Self.queueDepth && failure == nil { cond.wait() }
         queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
         cond.broadcast()
         cond.unlock()
@@ -552,8 +559,8 @@ package final class IngestPipeline: @unchecked Sendable {
     /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content inflated
     /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
     /// Files whose content is at most this big are read whole (gzip inflated with
-    /// libdeflate, about twice as fast as zlib); larger ones stream through
-    /// `InputReader` in bounded chunks. With two parser threads, this bounds what files
+    /// libdeflate, then parsed in place); larger ones stream through `InputReader`
+    /// (ISA-L) in bounded chunks. With two parser threads, this bounds what files
     /// held whole cost: 2 x 32 MiB.
     /// `SECQ_WHOLE_FILE_LIMIT` (bytes) lowers it, so tests can drive the streaming path
     /// with small files.
