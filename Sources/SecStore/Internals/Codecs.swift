@@ -3,15 +3,40 @@ import CZstd
 
 /// zstd one-shot compression of a byte buffer.
 package enum Zstd {
+    /// Compression contexts kept for reuse: `ZSTD_compress` builds and frees one per
+    /// call, and an ingest compresses a block's raw section and each of its columns,
+    /// tens of thousands of calls a second.
+    private static let pool = ContextPool()
+
+    private final class ContextPool: @unchecked Sendable {
+        // `@unchecked Sendable`: `free` is only touched with `lock` held.
+        private let lock = PThreadCondition()
+        private var free: [OpaquePointer] = []
+
+        func take() -> OpaquePointer {
+            lock.lock()
+            let c = free.popLast()
+            lock.unlock()
+            return c ?? ZSTD_createCCtx()!
+        }
+
+        func give(_ c: OpaquePointer) {
+            lock.lock()
+            if free.count < 16 { free.append(c); lock.unlock(); return }
+            lock.unlock()
+            ZSTD_freeCCtx(c)
+        }
+    }
+
     package static func compress(_ input: UnsafeRawBufferPointer, level: Int32) -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
-        var out = [UInt8](repeating: 0, count: bound)
-        let n = out.withUnsafeMutableBytes { o in
-            ZSTD_compress(o.baseAddress, bound, input.baseAddress, input.count, level)
+        let cctx = pool.take()
+        defer { pool.give(cctx) }
+        return [UInt8](unsafeUninitializedCapacity: bound) { o, count in
+            let n = ZSTD_compressCCtx(cctx, o.baseAddress, bound, input.baseAddress, input.count, level)
+            precondition(ZSTD_isError(n) == 0, "zstd compress: " + String(cString: ZSTD_getErrorName(n)))
+            count = n
         }
-        precondition(ZSTD_isError(n) == 0, "zstd compress: " + String(cString: ZSTD_getErrorName(n)))
-        out.removeLast(bound - n)
-        return out
     }
 
     package static func compress(_ input: [UInt8], level: Int32) -> [UInt8] {
