@@ -44,13 +44,13 @@ package struct IngestSummary: Sendable, Equatable {
     package var cutFiles = 0
 }
 
-/// Files in, events stored: parser threads read and normalise files, route each event
-/// to its bank through the org registry, and hand full batches to one writer thread
-/// that appends them (one write transaction per batch).
+/// Files in, events stored: parser threads read and normalise files and route each
+/// event to its bank through the org registry; encoder threads turn full batches into
+/// compressed blocks; one writer thread commits them (one write transaction per batch).
 ///
-/// Memory is bounded by the batch size: at most one accumulating batch per bank, one
-/// being encoded per parser thread, one waiting for the writer and one committing, and
-/// one input chunk per parser thread. Pages of the store the writer reads are handed
+/// Memory is bounded by the batch and piece sizes: one accumulating batch per bank, two
+/// waiting for an encoder, one being encoded per encoder thread, two waiting for the
+/// writer and one committing, and one input piece per parser thread. Pages of the store the writer reads are handed
 /// back to the OS after each commit, so the resident size does not grow with the store.
 ///
 /// A file's digest is recorded once all its events are committed, so an interrupted
@@ -65,6 +65,10 @@ package final class IngestPipeline: @unchecked Sendable {
 
     private var accumulating: [String: Batch] = [:]
     /// Batches encoded and compressed, waiting for the writer.
+    /// Full batches waiting for an encoder thread.
+    private var full: [Batch] = []
+    private var parsingDone = false
+    private var encodersRunning = 0
     private var queue: [Prepared] = []
     private var writerDone = false
     private var inputDone = false
@@ -119,6 +123,16 @@ package final class IngestPipeline: @unchecked Sendable {
             progressTimer?.start()
         }
 
+        // Encoder threads turn full batches into blocks (encode, compress) so that parsing,
+        // encoding and committing overlap: one large file keeps both cores busy too.
+        let encoders = max(1, options.jobs)
+        encodersRunning = encoders
+        for _ in 0..<encoders {
+            let t = Thread { [self] in encoderLoop() }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+
         // Parser threads take files in order from a shared index.
         let group = DispatchGroup()
         for _ in 0..<max(1, min(options.jobs, files.count)) {
@@ -147,6 +161,9 @@ package final class IngestPipeline: @unchecked Sendable {
         cond.unlock()
         for b in rest { enqueue(b) }
         cond.lock()
+        parsingDone = true
+        cond.broadcast()
+        while encodersRunning > 0 { cond.wait() }
         inputDone = true
         cond.broadcast()
         while !writerDone { cond.wait() }
@@ -160,8 +177,9 @@ package final class IngestPipeline: @unchecked Sendable {
         return result
     }
 
-    /// Prepared batches that may wait for the writer: enough to keep the parser threads
-    /// busy while the writer syncs the store to disk (every two seconds).
+    /// Batches that may wait for an encoder, and prepared batches that may wait for the
+    /// writer: enough to keep the parser threads busy while the writer syncs the store
+    /// to disk (every two seconds).
     static let queueDepth: Int = {
         if let v = ProcessInfo.processInfo.environment["SECQ_QUEUE_DEPTH"], let n = Int(v), n > 0 { return n }
         return 2
@@ -452,16 +470,43 @@ package final class IngestPipeline: @unchecked Sendable {
         for b in full { enqueue(b) }
     }
 
-    /// Encodes and compresses a full batch on this thread, then hands it to the writer,
-    /// waiting while another batch already waits (back-pressure bounds memory).
+    /// Hands a full batch to the encoder threads, waiting while enough already wait
+    /// (back-pressure bounds memory).
     private func enqueue(_ b: Batch) {
-        let prepared: BankStore.PreparedBatch
-        do { prepared = try store.bank(b.bank).prepare(parts: b.parts, origins: b.origins) } catch { fail(error); return }
         cond.lock()
-        while queue.count >= Self.queueDepth && failure == nil { cond.wait() }
-        queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
+        while full.count >= Self.queueDepth && failure == nil { cond.wait() }
+        full.append(b)
         cond.broadcast()
         cond.unlock()
+    }
+
+    /// Encodes and compresses full batches, then hands them to the writer, waiting
+    /// while enough prepared batches already wait; ends when parsing has ended and no
+    /// batch is left (or on failure).
+    private func encoderLoop() {
+        while true {
+            cond.lock()
+            while full.isEmpty && !parsingDone && failure == nil { cond.wait() }
+            if full.isEmpty || failure != nil {
+                encodersRunning -= 1
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let b = full.removeFirst()
+            cond.broadcast()
+            cond.unlock()
+            let prepared: BankStore.PreparedBatch
+            do { prepared = try store.bank(b.bank).prepare(parts: b.parts, origins: b.origins) } catch {
+                fail(error)
+                continue
+            }
+            cond.lock()
+            while queue.count >= Self.queueDepth && failure == nil { cond.wait() }
+            queue.append(Prepared(bank: b.bank, batch: prepared, files: b.files))
+            cond.broadcast()
+            cond.unlock()
+        }
     }
 
     // MARK: - Writing
