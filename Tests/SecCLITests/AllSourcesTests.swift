@@ -76,18 +76,8 @@ import Testing
         try #require(gen.status == 0, "\(gen.err)")
         let store = dir + "/store"
         #expect(try secq(["init", "--store", store, "--org", dir + "/data/org.json"]).status == 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: secqBinary)
-        p.arguments = ["ingest", "--store", store, "--batch", "2000", dir + "/data/AWSLogs"]
-        var env = ProcessInfo.processInfo.environment
-        if path == "streamed" { env["SECQ_WHOLE_FILE_LIMIT"] = "0" }
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        usleep(useconds_t(delay * 1000))
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        try secqKilled(after: delay, ["ingest", "--store", store, "--batch", "2000", dir + "/data/AWSLogs"],
+                       environment: path == "streamed" ? ["SECQ_WHOLE_FILE_LIMIT": "0"] : [:])
         #expect(try secq(["verify", "--store", store]).status == 0)
         let resumed = try secq(["ingest", "--store", store, "--json", dir + "/data/AWSLogs"])
         #expect(resumed.status == 0, "\(resumed.err)")

@@ -16,6 +16,20 @@ let secqBinary: String = {
     return packageRoot + "/.build/debug/secq"
 }()
 
+/// Starts secq, kills it with SIGKILL after `delay` milliseconds, waits for it.
+func secqKilled(after delay: Int, _ args: [String], environment: [String: String] = [:]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: secqBinary)
+    p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    usleep(useconds_t(delay * 1000))
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+}
+
 func secq(_ args: [String], input: Data? = nil) throws -> (status: Int32, out: String, err: String) {
     try #require(FileManager.default.isExecutableFile(atPath: secqBinary), "build secq first: swift build --build-tests")
     return try run(secqBinary, args, input: input)
@@ -61,15 +75,7 @@ func bankCounts(_ store: String) throws -> [String: Int] {
         let store = temporaryDirectory("kill")
         defer { try? FileManager.default.removeItem(atPath: store) }
         #expect(try secq(["init", "--store", store, "--org", data.dir + "/org.json"]).status == 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: secqBinary)
-        p.arguments = ["ingest", "--store", store, "--batch", "200", "--jobs", "2", data.dir + "/AWSLogs"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        usleep(useconds_t(delay * 1000))
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        try secqKilled(after: delay, ["ingest", "--store", store, "--batch", "200", "--jobs", "2", data.dir + "/AWSLogs"])
 
         // The store opens and verifies as it was left, then the same ingest completes it.
         #expect(try secq(["verify", "--store", store]).status == 0)

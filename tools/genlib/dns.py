@@ -12,7 +12,7 @@ import random
 import time
 
 from .util import derive_seed, hexid, rand_chars
-from .srcutil import stamp_min, ymd, window_counts, profile
+from .srcutil import stamp_min, ymd, scenario_stream, window_counts, profile
 from .netscen import rng_for
 
 WINDOW = 3 * 3600
@@ -121,13 +121,7 @@ def run(w, task, out, seed, start, days):
     rng = random.Random(derive_seed(seed, "route53", w.acct))
     rng_names = random.Random(derive_seed(seed, "route53-names", w.acct))
     ask = Askers(w, rng)
-    sc = []
-    infos = []
-    for d in task["scenarios"]:
-        lines, info = scenario_lines(w, d)
-        sc.extend(lines)
-        infos.append((d, [x[0] for x in lines], info))
-    sc.sort(key=lambda x: x[0])
+    sc, infos = scenario_stream(w, task, scenario_lines)
     counts = window_counts(rng, task["background"], start, days, WINDOW, profile(w.tz, 0.3, False))
     stats = {"per_region": {}, "per_action": {}}
     si = 0

@@ -17,7 +17,7 @@ import random
 import time
 
 from .util import derive_seed
-from .srcutil import window_counts, profile
+from .srcutil import scenario_stream, window_counts, profile
 from .netscen import rng_for
 
 WINDOW = 3600
@@ -145,12 +145,7 @@ def run(w, task, out, seed, start, days):
     rng = random.Random(derive_seed(seed, "rds", w.acct))
     dbs = w.net.dbs
     stats = {"per_region": {}, "per_engine": {}}
-    sc = []
-    infos = []
-    for d in task["scenarios"]:
-        entries, info = scenario_entries(w, d)
-        sc.extend(entries)
-        infos.append((d, [x[0] for x in entries], info))
+    sc, infos = scenario_stream(w, task, scenario_entries, ordered=False)
     counts = window_counts(rng, task["background"], start, days, WINDOW, profile(w.tz, 0.4, False))
     # every entry goes to the file of the hour (PostgreSQL) or day (MySQL) of its time;
     # a file is written once no later session can reach it (memory stays bounded)

@@ -13,7 +13,7 @@ import time
 from urllib.parse import quote
 
 from .util import derive_seed, hexid, rand_chars, B64, hash_chars
-from .srcutil import window_counts, profile
+from .srcutil import scenario_stream, window_counts, profile
 from .catalog import s3_key, s3_object_size
 from .netscen import rng_for
 from .scenarios import ATTACKER_UAS
@@ -151,13 +151,7 @@ def run(w, task, out, seed, start, days):
     for r in reqs:
         acc += r[0]
         cum.append(acc)
-    sc = []
-    infos = []
-    for d in task["scenarios"]:
-        lines, info = scenario_lines(w, d)
-        sc.extend(lines)
-        infos.append((d, [x[0] for x in lines], info))
-    sc.sort(key=lambda x: x[0])
+    sc, infos = scenario_stream(w, task, scenario_lines)
     counts = window_counts(rng, task["background"], start, days, WINDOW, profile(w.tz, 0.4, False))
     stats = {"per_region": {}, "per_action": {}}
     si = 0

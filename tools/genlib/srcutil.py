@@ -29,6 +29,21 @@ def profile(tz, amp, human):
     return prof
 
 
+def scenario_stream(w, task, make, ordered=True):
+    """The labelled scenarios' records of one account, merged: `make(w, d)` gives one
+    scenario's (records, info), each record starting with its time. Returns the records
+    (in time order when `ordered`) and per scenario (d, its times, info)."""
+    sc = []
+    infos = []
+    for d in task["scenarios"]:
+        recs, info = make(w, d)
+        sc.extend(recs)
+        infos.append((d, [r[0] for r in recs], info))
+    if ordered:
+        sc.sort(key=lambda x: x[0])
+    return sc, infos
+
+
 def window_counts(rng, total, start, days, win, prof):
     """Exact split of total records over the windows of size win (seconds)."""
     nwin = days * 86400 // win

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from .util import hexid, derive_seed, rand_host
-from .srcutil import stamp_min, ymd, window_counts, profile
+from .srcutil import stamp_min, ymd, scenario_stream, window_counts, profile
 from . import net
 from .netscen import rng_for
 
@@ -282,13 +282,7 @@ def run(w, task, out, seed, start, days):
     rng = __import__("random").Random(derive_seed(seed, "vpcflow", w.acct))
     rng_names = __import__("random").Random(derive_seed(seed, "vpcflow-names", w.acct))
     g = Gen(w, rng)
-    sc = []
-    infos = []
-    for d in task["scenarios"]:
-        recs, info = scenario_records(w, d)
-        sc.extend(recs)
-        infos.append((d, [r[0] for r in recs], info))
-    sc.sort(key=lambda x: x[0])
+    sc, infos = scenario_stream(w, task, scenario_records)
     counts = window_counts(rng, task["background"], start, days, WINDOW, profile(w.tz, 0.35, False))
     stats = {"per_region": {}, "per_action": {}}
     si = 0

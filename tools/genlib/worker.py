@@ -11,7 +11,7 @@ import random
 from bisect import bisect_right
 from itertools import accumulate
 
-from .util import derive_seed, uuid4, iso, stamp, rand_chars, ALNUM, J, human_expiration, B64
+from .util import derive_seed, uuid4, iso, stamp, rand_chars, ALNUM, J, human_expiration, B64, allocate_exact
 from .catalog import GLOBAL_REGION, LAST_BUCKET
 from .render import (record, request_id, tls_json, error_for, login_to, S3CONSOLE_UA, AWS_INTERNAL_J)
 from .world import build_world
@@ -157,19 +157,6 @@ def bg_event(w, p, t, rng):
     return region, api.name, rec
 
 
-def allocate(total, weights):
-    """Exact integer split of total proportional to weights (cumulative rounding)."""
-    s = sum(weights)
-    out = []
-    prev = 0
-    acc = 0.0
-    for wt in weights:
-        acc += wt
-        cur = int(total * acc / s + 0.5) if s > 0 else 0
-        out.append(cur - prev)
-        prev = cur
-    out[-1] += total - prev
-    return out
 
 
 def run_account(task):
@@ -211,7 +198,7 @@ def run_account(task):
         t = start + wi * WINDOW
         how = ((t - MONDAY0) // 3600) % 168
         wweights.append(tot_by_how[how] * rng_alloc.lognormvariate(0.0, 0.3))
-    counts = allocate(a["background"], wweights)
+    counts = allocate_exact(a["background"], wweights)
 
     # ---- generate and write
     per_action = {}
