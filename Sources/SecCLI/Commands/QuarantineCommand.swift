@@ -32,7 +32,9 @@ struct QuarantineCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try Store(path: options.path)
-                let entries = try store.quarantined(limit: limit)
+                var entries = try store.quarantined(limit: limit + 1)
+                let more = entries.count > limit
+                if more { entries.removeLast() }
                 let out = Output()
                 if format == .json {
                     for q in entries { out.line(QuarantineCommand.json(q, withBytes: false)) }
@@ -42,6 +44,7 @@ struct QuarantineCommand: ParsableCommand {
                     if entries.isEmpty { out.line("(quarantine is empty)") }
                 }
                 out.flush()
+                if more { Terminal.err("(the first \(limit) entries; --limit N shows more)") }
             }
         }
     }
