@@ -67,6 +67,8 @@ enum VPCFlowParser {
             if Text.isBlank(l.text) { continue }
             if l.text[0] &- 97 < 26, let header = Header(l.text, atStart: !state.started) {
                 state.use(header, context: context, into: &out)
+                // Kept so a quarantined line can be parsed again under its columns.
+                context.header = Array(l.text) + [0x0A]
                 continue
             }
             state.started = true

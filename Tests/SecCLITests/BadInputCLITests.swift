@@ -191,4 +191,27 @@ import Testing
         #expect((after.first?["reason"] as? String)?.hasPrefix("too few fields") == true, "\(after)")
         #expect(try bankCounts(store)["acme-bank"] == 2)
     }
+
+    /// A flow log line of a custom format refused for its account is retried under its
+    /// header's columns once the account is registered.
+    @Test func retryReadsACustomFlowLogLineUnderItsHeader() throws {
+        let header = "version vpc-id account-id interface-id srcaddr dstaddr dstport srcport protocol packets bytes start end action log-status"
+        let mine = "5 vpc-0a1 111122223333 eni-0a1 10.0.0.1 192.0.2.9 443 50001 6 10 900 1793491200 1793491260 ACCEPT OK"
+        let late = "5 vpc-0b2 444455556666 eni-0b2 10.0.0.2 192.0.2.8 22 50002 6 3 180 1793491210 1793491270 REJECT OK"
+        let r = try ingest("flow.log", Array((header + "\n" + mine + "\n" + late + "\n").utf8))
+        defer { try? FileManager.default.removeItem(atPath: r.dir) }
+        #expect(r.summary["stored"] as? Int == 1)
+        #expect(r.quarantine.map { $0["reason"] as? String } == ["account '444455556666' belongs to no registered bank"])
+        let org2 = #"{"banks":[{"id":"acme-bank","name":"Acme","accounts":[{"id":"111122223333","name":"prod","ou":"prod"},{"id":"444455556666","name":"new","ou":"dev"}]}]}"#
+        try Data(org2.utf8).write(to: URL(fileURLWithPath: r.dir + "/org2.json"))
+        #expect(try secq(["init", "--store", r.store, "--org", r.dir + "/org2.json"]).status == 0)
+        let retry = try secq(["quarantine", "retry", "--store", r.store, "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(retry.out.utf8)) as! [String: Any]
+        #expect(o["stored"] as? Int == 1, "\(retry.out)")
+        let q = try secq(["query", "--store", r.store, "--format", "json",
+                          #"events | where account == "444455556666" | fields dst_port, src_port, action, resource"#])
+        let row = try JSONSerialization.jsonObject(with: Data(q.out.utf8)) as? [String: Any]
+        #expect(row?["dst_port"] as? Int == 22 && row?["src_port"] as? Int == 50002, "\(q.out)")
+        #expect(row?["action"] as? String == "REJECT" && row?["resource"] as? String == "eni-0b2")
+    }
 }

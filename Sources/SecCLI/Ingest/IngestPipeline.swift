@@ -62,13 +62,15 @@ package final class IngestPipeline: @unchecked Sendable {
     private let options: IngestOptions
     private let owners: [String: (bank: String, ou: String)]
     private let cond = NSCondition()
+    /// Signalled when the progress thread has stopped writing.
+    private let progressDone = DispatchSemaphore(value: 0)
 
     private var accumulating: [String: Batch] = [:]
-    /// Batches encoded and compressed, waiting for the writer.
     /// Full batches waiting for an encoder thread.
     private var full: [Batch] = []
     private var parsingDone = false
     private var encodersRunning = 0
+    /// Batches encoded and compressed, waiting for the writer.
     private var queue: [Prepared] = []
     private var writerDone = false
     private var inputDone = false
@@ -171,7 +173,10 @@ package final class IngestPipeline: @unchecked Sendable {
         var result = summary
         cond.unlock()
         progressTimer?.cancel()
-        if options.progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if options.progress {
+            progressDone.wait() // the progress thread has printed its last line
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
         if let firstError { throw firstError }
         result.seconds = Date().timeIntervalSince(started)
         return result
@@ -225,10 +230,13 @@ package final class IngestPipeline: @unchecked Sendable {
             return
         }
         let stdinDigest = path == "-" ? FileDigest() : nil
+        // The bytes actually parsed are hashed too, to notice a file that changed since
+        // its digest was taken.
+        let readDigest = path == "-" ? nil : FileDigest()
         let reader: InputReader
         do {
             reader = try InputReader(path: path, chunkSize: Self.pieceSize,
-                                     onRawBytes: stdinDigest.map { d in { d.update($0) } })
+                                     onRawBytes: { bytes in (stdinDigest ?? readDigest)?.update(bytes) })
         } catch {
             record(file: id, path: path, quarantine: [.init(file: path, offset: 0, reason: "cannot open: \(error)", at: now, bytes: [])])
             return
@@ -270,8 +278,13 @@ package final class IngestPipeline: @unchecked Sendable {
                                     dedupKey: Self.dedupKey(digest, reader.byteCount, "cut")))
         }
         if let stdinDigest { digest = stdinDigest.finish() }
+        if let readDigest, reader.error == nil, readDigest.finish() != digest {
+            // Ranges were recorded under the digest taken before reading; the file changed
+            // in between, so a later ingest of it is a new file and stores its lines again.
+            warnings.append("\(path): changed while it was read; its records are stored, but a later ingest of it is not recognised as a repeat")
+        }
         cond.lock()
-        summary.inputBytes += inflated != nil ? fileSize : reader.rawByteCount
+        summary.inputBytes += reader.rawByteCount
         summary.parsedBytes += parsedBytes
         summary.records += records
         if summary.warnings.count < 100 { summary.warnings += warnings.prefix(20) }
@@ -382,8 +395,9 @@ package final class IngestPipeline: @unchecked Sendable {
         let events = out.events
         out.events = []
         let positional = format.isPositional && path != "-" && !digest.isEmpty
+        precondition(out.eventOffsets.count == events.count, "a parser gives one offset per event")
         route(events, offsets: out.eventOffsets, origin: positional ? (digest, range) : nil, file: id, path: path,
-              digest: digest, now: now, quarantine: &quarantine)
+              digest: digest, now: now, format: format, header: header, quarantine: &quarantine)
     }
 
     /// Events dated more than this after the ingest are flagged (milliseconds: 1 day).
@@ -409,8 +423,18 @@ package final class IngestPipeline: @unchecked Sendable {
     /// than `--bank`) owns. The usual input (one account, so one bank) is passed on as
     /// one part without copying an event.
     private func route(_ events: consuming [Event], offsets: [Int64], origin: ([UInt8], Range<Int64>)?, file: Int,
-                       path: String, digest: [UInt8], now: Int64, quarantine: inout [Store.QuarantineEntry]) {
+                       path: String, digest: [UInt8], now: Int64, format: InputFormat, header: String?,
+                       quarantine: inout [Store.QuarantineEntry]) {
         var events = events
+        // Refusals keep the format and header lines, so `secq quarantine retry` can read them.
+        func refuse(_ i: Int, _ reason: String, bank: String? = nil) {
+            var e = Store.QuarantineEntry(file: path, offset: offsets[i], reason: reason, bank: bank,
+                                          account: events[i].account, at: now, bytes: events[i].raw,
+                                          dedupKey: Self.dedupKey(digest, offsets[i], reason))
+            e.format = format.rawValue
+            e.header = header
+            quarantine.append(e)
+        }
         var bankOf = [String?](repeating: nil, count: events.count)
         var banks = Set<String>()
         // Files hold one account's records as a rule: look each account up once per run of it.
@@ -422,17 +446,12 @@ package final class IngestPipeline: @unchecked Sendable {
                 lastOwner = owners[lastAccount]
             }
             guard let owner = lastOwner else {
-                let offset = i < offsets.count ? offsets[i] : -1
-                let reason = "account '\(events[i].account)' belongs to no registered bank"
-                quarantine.append(.init(file: path, offset: offset, reason: reason, account: events[i].account, at: now,
-                                        bytes: events[i].raw, dedupKey: Self.dedupKey(digest, offset, reason)))
+                refuse(i, "account '\(events[i].account)' belongs to no registered bank")
                 continue
             }
             if let only = options.bank, owner.bank != only {
-                let offset = i < offsets.count ? offsets[i] : -1
-                let reason = "account '\(events[i].account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank"
-                quarantine.append(.init(file: path, offset: offset, reason: reason, bank: owner.bank, account: events[i].account,
-                                        at: now, bytes: events[i].raw, dedupKey: Self.dedupKey(digest, offset, reason)))
+                refuse(i, "account '\(events[i].account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank",
+                       bank: owner.bank)
                 continue
             }
             events[i].bank = owner.bank
@@ -514,6 +533,7 @@ package final class IngestPipeline: @unchecked Sendable {
     private func writerLoop() {
         var lastSync = Date()
         var touched = Set<String>()
+        var deferred = Set<String>()
         /// Makes the committed batches durable, then records the files they completed:
         /// a file counts as ingested only once its events are on disk.
         func syncAndRecord() throws {
@@ -532,6 +552,8 @@ package final class IngestPipeline: @unchecked Sendable {
             if queue.isEmpty || failure != nil {
                 cond.unlock()
                 if stoppedWithoutError { do { try syncAndRecord() } catch { fail(error) } }
+                // Later writers of this process (a retry, a projection) commit durably again.
+                for bank in deferred { try? store.bank(bank).setDeferredSync(false) }
                 cond.lock()
                 writerDone = true
                 cond.broadcast()
@@ -544,7 +566,7 @@ package final class IngestPipeline: @unchecked Sendable {
 
             do {
                 let bank = try store.bank(item.bank)
-                if !touched.contains(item.bank) { try bank.setDeferredSync(true) }
+                if deferred.insert(item.bank).inserted { try bank.setDeferredSync(true) }
                 touched.insert(item.bank)
                 let r = try bank.commit(item.batch)
                 bank.releaseMappedPages()
@@ -586,8 +608,12 @@ package final class IngestPipeline: @unchecked Sendable {
     // MARK: - Progress
 
     private func progressLoop(started: Date) {
+        defer { progressDone.signal() }
+        var ticks = 0
         while !Thread.current.isCancelled {
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 0.1)
+            ticks += 1
+            if ticks % 5 != 0 { continue }
             cond.lock()
             let s = summary, done = filesDone, total = totalFiles
             cond.unlock()
