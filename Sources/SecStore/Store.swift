@@ -195,36 +195,50 @@ public final class Store: @unchecked Sendable {
     @discardableResult
     public func addToQuarantine(_ entries: [QuarantineEntry]) throws -> Int {
         guard !entries.isEmpty else { return 0 }
+        return try catalog.write { txn in try insertQuarantine(entries, txn: &txn) }
+    }
+
+    private static let nextQuarantineID: [UInt8] = Array("quarantine-next-id".utf8)
+
+    /// Adds entries in `txn`. Ids come from a counter in the catalog, so an id settled
+    /// (deleted) by a retry is never handed out again.
+    private func insertQuarantine(_ entries: [QuarantineEntry], txn: inout WriteTxn) throws -> Int {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        return try catalog.write { txn in
-            let c = try txn.cursor(quarantine)
-            var next: UInt64 = 1
-            if let last = try c.last() { next = BE.u64(last.key) + 1 }
-            var added = 0
-            for var e in entries {
-                if !e.dedupKey.isEmpty {
-                    let seen = try e.dedupKey.withUnsafeBytes { k in try txn.get(quarantineKeys, k) { _ in true } } ?? false
-                    if seen { continue }
-                    try txn.put(quarantineKeys, e.dedupKey, BE.bytes(next))
-                }
-                added += 1
-                e.id = next
-                let header = Array(try enc.encode(e))
-                var w = ByteWriter()
-                w.u32(UInt32(header.count)); w.append(header); w.append(e.bytes)
-                try txn.put(quarantine, BE.bytes(next), w.bytes, append: true)
-                next += 1
-            }
-            return added
+        let c = try txn.cursor(quarantine)
+        var next: UInt64 = 1
+        if let last = try c.last() { next = BE.u64(last.key) + 1 }
+        if let counted = try Store.nextQuarantineID.withUnsafeBytes({ k in try txn.get(catalogMeta, k) { BE.u64($0) } }) {
+            next = max(next, counted)
         }
+        var added = 0
+        for var e in entries {
+            if !e.dedupKey.isEmpty {
+                let seen = try e.dedupKey.withUnsafeBytes { k in try txn.get(quarantineKeys, k) { _ in true } } ?? false
+                if seen { continue }
+                try txn.put(quarantineKeys, e.dedupKey, BE.bytes(next))
+            }
+            added += 1
+            e.id = next
+            let header = Array(try enc.encode(e))
+            var w = ByteWriter()
+            w.u32(UInt32(header.count)); w.append(header); w.append(e.bytes)
+            try txn.put(quarantine, BE.bytes(next), w.bytes, append: true)
+            next += 1
+        }
+        try txn.put(catalogMeta, Store.nextQuarantineID, BE.bytes(next))
+        return added
     }
 
     /// Settles quarantined records after a retry: removes those now stored (`nil`
     /// reason) and gives the others their new reason. Their dedup keys stay, so the
     /// original ingest run again does not bring a settled record back.
-    public func settleQuarantine(_ outcomes: [(id: UInt64, reason: String?)]) throws {
-        guard !outcomes.isEmpty else { return }
+    ///
+    /// - Parameter adding: entries that take the place of settled ones (the records of a
+    ///   retried entry that still fail), added in the same transaction, so a crash never
+    ///   loses them.
+    public func settleQuarantine(_ outcomes: [(id: UInt64, reason: String?)], adding: [QuarantineEntry] = []) throws {
+        guard !outcomes.isEmpty || !adding.isEmpty else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         try catalog.write { txn in
@@ -245,6 +259,7 @@ public final class Store: @unchecked Sendable {
                 w.u32(UInt32(encoded.count)); w.append(encoded); w.append(body)
                 try txn.put(quarantine, key, w.bytes)
             }
+            _ = try insertQuarantine(adding, txn: &txn)
         }
     }
 

@@ -188,6 +188,7 @@ import Testing
         let after = try quarantine(store)
         #expect(after.count == 1)
         #expect(after.first?["offset"] as? Int == 0)
+        #expect(after.first?["id"] as? Int == 2, "a settled entry's id is not handed out again")
         #expect((after.first?["reason"] as? String)?.hasPrefix("too few fields") == true, "\(after)")
         #expect(try bankCounts(store)["acme-bank"] == 2)
     }

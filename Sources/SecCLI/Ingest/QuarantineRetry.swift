@@ -41,7 +41,11 @@ package struct QuarantineRetry {
             if let ids, !ids.contains(q.id) { continue }
             if q.kept == true { result.skipped += 1; continue }
             result.retried += 1
-            guard q.bytes.count >= q.size, !q.bytes.isEmpty else {
+            guard !q.bytes.isEmpty else {
+                outcomes.append((q.id, q.reason)) // a file that could not be read, a cut: nothing to parse
+                continue
+            }
+            guard q.bytes.count >= q.size else {
                 outcomes.append((q.id, "only the first \(q.bytes.count) of \(q.size) bytes were kept; ingest the file again"))
                 continue
             }
@@ -93,8 +97,7 @@ package struct QuarantineRetry {
             outcomes += idsByBank[bank, default: []].map { ($0, nil) }
         }
         result.stillQuarantined = outcomes.filter { $0.reason != nil }.count + leftovers.count
-        try store.settleQuarantine(outcomes)
-        try store.addToQuarantine(leftovers)
+        try store.settleQuarantine(outcomes, adding: leftovers)
         return result
     }
 }
