@@ -216,33 +216,29 @@ final class ConfigNormaliser: JSONRecordNormaliser {
         return .events
     }
 
-    private struct Refusal: Error {
-        let reason: String
-    }
-
     /// The event of the configuration item (or item summary) at tape index `c`.
     private func event(_ c: Int, raw: UnsafeRawBufferPointer, envelope env: Envelope,
                        context: ParseContext) -> Result<Event, Refusal> {
         let resourceType = scanner.member(c, "resourceType")
         let resourceId = scanner.member(c, "resourceId")
         guard tape.isText(resourceType) || tape.isText(resourceId) else {
-            return .failure(Refusal(reason: "not a configuration item (no resourceType or resourceId)"))
+            return .failure(Refusal("not a configuration item (no resourceType or resourceId)"))
         }
         let captured = scanner.member(c, "configurationItemCaptureTime")
         let time: Int64
         switch captureTime(captured) {
         case .some(let t): time = t
         case nil where captured >= 0 && scanner[captured].kind != .null:
-            return .failure(Refusal(reason: "configurationItemCaptureTime '\(tape.quotedValue(captured))' is not a time"))
+            return .failure(Refusal("configurationItemCaptureTime '\(tape.quotedValue(captured))' is not a time"))
         case nil:
             guard let t = env.time else {
-                return .failure(Refusal(reason: "configuration item has no configurationItemCaptureTime"))
+                return .failure(Refusal("configuration item has no configurationItemCaptureTime"))
             }
             time = t
         }
         let own = tape.text(scanner.member(c, "awsAccountId")) ?? tape.text(scanner.member(c, "accountId"))
         guard let account = context.account(record: own ?? env.account) else {
-            return .failure(Refusal(reason: ParseContext.noAccountReason))
+            return .failure(Refusal(ParseContext.noAccountReason))
         }
         var ev = Event(time: time, account: account, source: .config, eventClass: .configItem, raw: Array(raw))
         ev.region = tape.text(scanner.member(c, "awsRegion")) ?? env.region ?? context.pathRegion

@@ -22,6 +22,9 @@ enum RDSParser {
         /// Offset in the input just past `pending`, where the entry may go on; -1 when
         /// no entry is open.
         var pendingEnd: Int64 = -1
+        /// Bytes of the open entry beyond ``RDSParser/maxEntry``, not held: the entry is
+        /// refused whole when it ends.
+        var overflow = 0
 
         init(path: String) { instance = RDSParser.instance(path: path) }
     }
@@ -86,8 +89,12 @@ extension RDSParser {
         func closeEntry() {
             if carried {
                 if carriedEnd > 0 {
-                    st.pending.append(contentsOf: bytes[slice: 0 ..< carriedEnd])
-                    st.pendingEntryEnd = st.pending.count
+                    if st.overflow > 0 || st.pending.count + carriedEnd > maxEntry {
+                        st.overflow += carriedEnd
+                    } else {
+                        st.pending.append(contentsOf: bytes[slice: 0 ..< carriedEnd])
+                        st.pendingEntryEnd = st.pending.count
+                    }
                 }
                 flushPending(st, context, &out)
                 carried = false
@@ -120,7 +127,13 @@ extension RDSParser {
 
         if carried {
             if carriedEnd > 0 { st.pendingEntryEnd = st.pending.count + carriedEnd }
-            st.pending.append(contentsOf: bytes)
+            if st.overflow > 0 || st.pending.count + bytes.count > maxEntry {
+                // Memory stays bounded by the cap, not by the entry: the rest is counted only.
+                st.overflow += bytes.count
+                st.pendingEntryEnd = min(st.pendingEntryEnd, st.pending.count)
+            } else {
+                st.pending.append(contentsOf: bytes)
+            }
             st.pendingEnd = offset + Int64(bytes.count)
         } else if let o = open {
             st.pending.removeAll(keepingCapacity: true)
@@ -139,11 +152,24 @@ extension RDSParser {
         flushPending(st, context, &out)
     }
 
+    /// An entry longer than this (a statement of millions of lines, or a file of
+    /// continuation lines) is refused instead of held.
+    static let maxEntry = 16 << 20
+
     private static func flushPending(_ st: State, _ context: ParseContext, _ out: inout ParseOutput) {
         guard st.pendingEnd >= 0 else { return }
-        st.pending.withUnsafeBytes {
-            emitPostgres($0[slice: 0 ..< st.pendingEntryEnd], offset: st.pendingOffset, line: st.pendingLine,
-                         state: st, context: context, into: &out)
+        if st.overflow > 0 {
+            let q = QuarantinedRecord(file: context.file, offset: st.pendingOffset, line: st.pendingLine,
+                                      reason: "PostgreSQL entry longer than \(maxEntry) bytes", bytes: st.pending,
+                                      length: st.pending.count + st.overflow)
+            out.quarantined.append(q)
+            out.records += 1
+            st.overflow = 0
+        } else {
+            st.pending.withUnsafeBytes {
+                emitPostgres($0[slice: 0 ..< st.pendingEntryEnd], offset: st.pendingOffset, line: st.pendingLine,
+                             state: st, context: context, into: &out)
+            }
         }
         st.pending.removeAll(keepingCapacity: true)
         st.pendingEnd = -1

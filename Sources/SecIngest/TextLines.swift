@@ -45,7 +45,8 @@ enum Text {
         return true
     }
 
-    /// A decimal integer (optional leading `-`); nil for anything else, `-` included.
+    /// A decimal integer of at most 18 digits (optional leading `-`); nil for anything
+    /// else, `-` included.
     @inline(__always)
     static func int(_ b: UnsafeRawBufferPointer) -> Int64? {
         var i = 0
@@ -53,6 +54,8 @@ enum Text {
         guard n > 0, n <= 19 else { return nil }
         var neg = false
         if b[0] == 45 { neg = true; i = 1; guard n > 1 else { return nil } }
+        // 18 digits at most: no value wraps around.
+        guard n - i <= 18 else { return nil }
         var v: Int64 = 0
         while i < n {
             let c = b[i] &- 48
@@ -319,11 +322,4 @@ extension ParseOutput {
         eventOffsets.append(offset)
         records += 1
     }
-}
-
-/// Quarantines a whole piece for a format whose parser is not in this build yet.
-func notBuilt(_ name: String, _ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
-              into out: inout ParseOutput) {
-    guard bytes.count > 0 else { return }
-    out.refuse(context, bytes, offset: offset, line: line, reason: "\(name) logs are not parsed yet")
 }

@@ -80,7 +80,6 @@ extension Field {
     }
 }
 
-/// A key of the bank dictionary: a string, or an address (kept apart by a tag byte).
 /// A map from dictionary entries to 32-bit numbers: open addressing with a cheap hash,
 /// because a column of a flow-log block asks once per row (and a commit once per
 /// distinct value) and Swift's seeded `Hasher` cost more than the rest of the encoding.
@@ -202,6 +201,7 @@ extension DictEntry {
     }
 }
 
+/// A key of the bank dictionary: a string, or an address (kept apart by a tag byte).
 package enum DictEntry: Hashable, Sendable {
     case string(String)
     case ip(IPAddress)

@@ -361,4 +361,34 @@ import Testing
         #expect(detect("20261128 10:00:00,host,user\n") == nil)
         #expect(detect("a,b,c,d,e,f,g,h,i,j\n") == nil)
     }
+
+    /// An entry longer than the cap is refused whole, with its length, without being
+    /// held; the entries around it are kept.
+    @Test func anOverlongEntryIsRefusedNotHeld() throws {
+        let first = "2026-11-28 10:00:00 UTC:10.0.1.5(53422):alice@payments:[1]:LOG:  statement: SELECT 1"
+        let long = "2026-11-28 10:00:01 UTC:10.0.1.5(53422):alice@payments:[1]:LOG:  statement: INSERT INTO t VALUES"
+        let continuation = "\t(1, 'x'),\n"
+        let count = RDSParser.maxEntry / continuation.utf8.count + 1000
+        let last = "2026-11-28 10:00:02 UTC:10.0.1.5(53422):alice@payments:[1]:LOG:  disconnection: session time: 0:00:02.000 user=alice database=payments host=10.0.1.5 port=53422"
+        var text = Array((first + "\n" + long + "\n").utf8)
+        let longStart = first.utf8.count + 1
+        text += Array(String(repeating: continuation, count: count).utf8)
+        let longEnd = text.count
+        text += Array((last + "\n").utf8)
+        let reader = InputReader(source: BytesSource(text), name: Self.file, chunkSize: 1 << 20)
+        let context = ParseContext(file: Self.file, defaultAccount: Self.account)
+        var out = ParseOutput()
+        while let chunk = reader.next() { out.append(IngestParser.parse(chunk: chunk, format: .rdsPostgres, context: context)) }
+        out.append(IngestParser.finish(format: .rdsPostgres, context: context))
+        // Counts and lengths only: a failure must not print 16 MiB.
+        #expect(out.events.count == 2)
+        #expect(out.events.map(\.raw.count) == [first.utf8.count, last.utf8.count])
+        #expect(out.quarantined.count == 1)
+        let q = try #require(out.quarantined.first)
+        #expect(q.reason == "PostgreSQL entry longer than \(RDSParser.maxEntry) bytes")
+        #expect(q.offset == Int64(longStart))
+        #expect(q.length >= longEnd - longStart - 1 && q.length <= longEnd - longStart)
+        #expect(q.bytes.count == QuarantinedRecord.maxBytes)
+        #expect(out.records == 3)
+    }
 }

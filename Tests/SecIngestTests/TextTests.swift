@@ -45,6 +45,16 @@ import Testing
         #expect(Array(#"a "b \" c"#.utf8).withUnsafeBytes { Text.splitQuoted($0, into: &ranges) } == false)
     }
 
+    /// Integers against Swift's own parser; 19 digits and more are refused, never wrapped.
+    @Test(arguments: ["0", "7", "-12", "443", "123456789012345678", "-123456789012345678", "1234567890123456789",
+                      "99999999999999999999", "-", "", "1x", "--1", "+5", " 1"])
+    func integers(_ text: String) {
+        let got = Array(text.utf8).withUnsafeBytes { Text.int($0) }
+        let digits = text.utf8.filter { $0 >= 48 && $0 <= 57 }.count
+        let expected = digits <= 18 && !text.hasPrefix("+") ? Int64(text) : nil
+        #expect(got == expected, "\(text)")
+    }
+
     @Test func blank() {
         for (text, blank) in [("", true), ("  \t ", true), (" x ", false)] {
             #expect(Array(text.utf8).withUnsafeBytes { Text.isBlank($0) } == blank)

@@ -358,7 +358,7 @@ package final class IngestPipeline: @unchecked Sendable {
         }
         if format == nil {
             quarantine.append(.init(file: path, offset: offset, reason: "unrecognised format; use --format to name it",
-                                    at: now, bytes: Array(bytes.prefix(4096)), size: bytes.count,
+                                    at: now, bytes: Array(bytes.prefix(QuarantinedRecord.maxBytes)), size: bytes.count,
                                     dedupKey: Self.dedupKey(digest, offset, "format")))
         }
         return format
@@ -627,19 +627,19 @@ package final class IngestPipeline: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content inflated
-    /// when it is intact gzip (nil otherwise: the streaming reader then takes over).
     /// Files whose content is at most this big are read whole (gzip inflated with
     /// libdeflate, then parsed in place); larger ones stream through `InputReader`
-    /// (ISA-L) in bounded chunks. With two parser threads, this bounds what files
-    /// held whole cost: 2 x 32 MiB.
-    /// `SECQ_WHOLE_FILE_LIMIT` (bytes) lowers it, so tests can drive the streaming path
-    /// with small files.
+    /// (ISA-L) in bounded chunks. `SECQ_WHOLE_FILE_LIMIT` (bytes) lowers it, so tests
+    /// can drive the streaming path with small files.
     static let wholeLimit: Int = {
         if let v = ProcessInfo.processInfo.environment["SECQ_WHOLE_FILE_LIMIT"], let n = Int(v), n >= 0 { return n }
         return 32 << 20
     }()
 
+    /// Reads a file whole when it is under 64 MiB: its SHA-256, and its content (inflated
+    /// when gzip) when that is at most ``wholeLimit`` and intact; nil content otherwise,
+    /// and the streaming reader takes over. Per parser thread this holds at most the
+    /// file (64 MiB) and its content (32 MiB) at once.
     static func readAndDigest(_ path: String) throws -> (digest: [UInt8], inflated: [UInt8]?, size: Int64) {
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         guard size < 64 << 20, let bytes = readWhole(path, size: Int(size)) else {
