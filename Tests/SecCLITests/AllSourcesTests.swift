@@ -86,6 +86,65 @@ import Testing
     }
 }
 
+/// Crash and resume on inputs whose records cross piece ends (PostgreSQL entries over
+/// several lines) or go to two banks from one file: exact counts after the resume.
+@Suite(.serialized) struct PositionalResumeTests {
+    static let org = #"{"banks":[{"id":"acme-bank","name":"Acme","accounts":[{"id":"111122223333","name":"prod","ou":"prod"}]},{"id":"zenith-bank","name":"Zenith","accounts":[{"id":"999988887777","name":"prod","ou":"prod"}]}]}"#
+
+    func count(_ store: String) throws -> [String: Int] { try bankCounts(store) }
+
+    func killAndResume(_ file: String, dir: String, expected: [String: Int], delays: [Int]) throws {
+        for delay in delays {
+            let store = dir + "/store-\(delay)"
+            #expect(try secq(["init", "--store", store, "--org", dir + "/org.json"]).status == 0)
+            // Small pieces and batches: many commits, entries cut at piece ends.
+            let env = ["SECQ_PIECE_SIZE": "65536", "SECQ_WHOLE_FILE_LIMIT": "0"]
+            try secqKilled(after: delay, ["ingest", "--store", store, "--batch", "300", file], environment: env)
+            #expect(try secq(["verify", "--store", store]).status == 0)
+            let resumed = try secq(["ingest", "--store", store, "--json", file])
+            #expect(resumed.status == 0, "\(resumed.err)")
+            #expect(try count(store) == expected, "killed after \(delay) ms")
+            let q = try secq(["quarantine", "list", "--store", store, "--format", "json"])
+            #expect(q.out.isEmpty, "\(q.out.prefix(500))")
+        }
+    }
+
+    @Test func postgresEntriesAcrossPiecesResumeExactly() throws {
+        let dir = temporaryDirectory("pgkill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(Self.org.utf8).write(to: URL(fileURLWithPath: dir + "/org.json"))
+        var text = ""
+        let entries = 60_000
+        for i in 0 ..< entries {
+            let s = String(format: "%02d:%02d", (i / 60) % 60, i % 60)
+            text += "2026-11-28 10:\(s) UTC:10.0.1.\(i % 200)(5\(i % 10)000):app@payments:[\(1000 + i % 50)]:LOG:  statement: SELECT *\n"
+            text += "\tFROM accounts\n\tWHERE id = \(i);\n"
+        }
+        let file = dir + "/rds/111122223333/db-1/postgresql.log.2026-11-28-10"
+        try FileManager.default.createDirectory(atPath: dir + "/rds/111122223333/db-1", withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        try killAndResume(file, dir: dir, expected: ["acme-bank": entries, "zenith-bank": 0], delays: [300, 900])
+    }
+
+    @Test func oneFlowLogForTwoBanksResumesExactly() throws {
+        let dir = temporaryDirectory("twobanks")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(Self.org.utf8).write(to: URL(fileURLWithPath: dir + "/org.json"))
+        var text = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+        let lines = 120_000
+        var perBank = ["acme-bank": 0, "zenith-bank": 0]
+        for i in 0 ..< lines {
+            // Runs of each account, so pieces hold one bank, the other, or both.
+            let mine = (i / 700) % 3 != 0
+            perBank[mine ? "acme-bank" : "zenith-bank", default: 0] += 1
+            text += "2 \(mine ? "111122223333" : "999988887777") eni-0\(i % 9)a 10.0.\(i % 250).1 192.0.2.\(i % 200) \(40000 + i % 20000) 443 6 \(i % 90 + 1) \(i * 7 % 100000) \(1793491200 + i / 10) \(1793491260 + i / 10) ACCEPT OK\n"
+        }
+        let file = dir + "/flows.log"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        try killAndResume(file, dir: dir, expected: perBank, delays: [300, 900])
+    }
+}
+
 /// The subset of JSON Schema that schemas/event.schema.json uses: required keys, no
 /// other keys, and per key a type, an enum, a pattern, bounds and formats (date-time,
 /// IPv4/IPv6 as parsed by inet_pton).
