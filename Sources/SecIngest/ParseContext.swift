@@ -84,7 +84,7 @@ public struct PathHints: Sendable, Equatable {
     }
 
     static func isAccount(_ s: Substring) -> Bool {
-        s.utf8.count == 12 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        Org.isAccountID(s)
     }
 
     /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-4`...

@@ -35,7 +35,7 @@ public struct Org: Sendable, Codable, Equatable {
             }
             if !seenBanks.insert(b.id).inserted { problems.append("bank '\(b.id)' is listed twice") }
             for a in b.accounts {
-                if a.id.utf8.count != 12 || !a.id.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                if !Org.isAccountID(a.id) {
                     problems.append("account id '\(a.id)' of bank '\(b.id)' is not 12 digits")
                 }
                 if let other = seenAccounts[a.id] {
@@ -46,6 +46,11 @@ public struct Org: Sendable, Codable, Equatable {
             }
         }
         return problems
+    }
+
+    /// Whether a string is an AWS account id: exactly 12 ASCII digits.
+    public static func isAccountID<S: StringProtocol>(_ s: S) -> Bool {
+        s.utf8.count == 12 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     public static func isValidBankID(_ id: String) -> Bool {

@@ -43,7 +43,7 @@ public struct BlockKey: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public static func accountNumber(_ s: String) -> UInt64? {
-        guard s.utf8.count == 12, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard Org.isAccountID(s) else { return nil }
         return UInt64(s)
     }
 

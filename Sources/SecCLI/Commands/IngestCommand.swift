@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SecIngest
+import SecModel
 import SecStore
 
 struct IngestCommand: ParsableCommand {
@@ -43,7 +44,7 @@ struct IngestCommand: ParsableCommand {
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one file or directory (or '-' for standard input)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let account, account.utf8.count != 12 || !account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+        if let account, !Org.isAccountID(account) {
             throw ValidationError("--account must be a 12-digit AWS account id, not '\(account)'")
         }
         if let format, InputFormat(rawValue: format) == nil {

@@ -100,7 +100,7 @@ struct QuarantineCommand: ParsableCommand {
             if let format, InputFormat(rawValue: format) == nil {
                 throw ValidationError("unknown format '\(format)'; known: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            if let account, account.utf8.count != 12 || !account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            if let account, !Org.isAccountID(account) {
                 throw ValidationError("--account must be a 12-digit AWS account id, not '\(account)'")
             }
         }
