@@ -340,16 +340,19 @@ package struct BlockDraft: Sendable {
     ///     account and source, sorted by time.
     ///   - rawLevel: zstd level of the raw section.
     package init(events: [[Event]], rows: [UInt64], account: UInt64, rawLevel: Int32) {
-        @inline(__always) func at(_ r: UInt64) -> (Int, Int) { (Int(r >> 32), Int(r & 0xffff_ffff)) }
-        let (fp, fi) = at(rows[0])
+        // Fields are read through pointers into the parts: reading one field through an
+        // array subscript copied the whole event (every string retained) each time.
+        // `events` outlives the pointers (it is not mutated during this init).
+        let bases = events.map { part in part.withUnsafeBufferPointer { $0.baseAddress } }
+        @inline(__always) func at(_ r: UInt64) -> UnsafePointer<Event> { bases[Int(r >> 32)]! + Int(r & 0xffff_ffff) }
         self.account = account
-        source = events[fp][fi].source
+        source = at(rows[0]).pointee.source
         count = rows.count
         var lo = Int64.max, hi = Int64.min, rawTotal = 0
         for r in rows {
-            let (p, i) = at(r)
-            lo = min(lo, events[p][i].time); hi = max(hi, events[p][i].time)
-            rawTotal += events[p][i].raw.count
+            let e = at(r)
+            lo = min(lo, e.pointee.time); hi = max(hi, e.pointee.time)
+            rawTotal += e.pointee.raw.count
         }
         tMin = lo
         tMax = hi
@@ -358,8 +361,8 @@ package struct BlockDraft: Sendable {
         var rw = ByteWriter(capacity: rawTotal + 4 * (count + 1))
         var off: UInt32 = 0
         rw.u32(0)
-        for r in rows { let (p, i) = at(r); off += UInt32(events[p][i].raw.count); rw.u32(off) }
-        for r in rows { let (p, i) = at(r); rw.append(events[p][i].raw) }
+        for r in rows { off += UInt32(at(r).pointee.raw.count); rw.u32(off) }
+        for r in rows { at(r).pointee.raw.withUnsafeBytes { rw.append($0) } }
         rawBytes = Int(off)
         var rv = ByteWriter(capacity: rw.bytes.count / 6)
         rv.u8(1)
@@ -367,10 +370,6 @@ package struct BlockDraft: Sendable {
         rv.append(Zstd.compress(rw.bytes, level: rawLevel))
         raw = rv.bytes
 
-        // Fields are read through pointers into the parts: reading one field through an
-        // array subscript copied the whole event (every string retained) each time.
-        // `events` outlives the pointers (it is not mutated during this init).
-        let bases = events.map { part in part.withUnsafeBufferPointer { $0.baseAddress } }
         let (lo2, hi2) = (lo, hi)
         let src = source
         columns = withExtendedLifetime(events) {
