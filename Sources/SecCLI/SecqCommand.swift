@@ -17,7 +17,7 @@ public struct SecqCommand: ParsableCommand {
           secq verify
         """,
         subcommands: [
-            InitCommand.self, OrgCommand.self, IngestCommand.self, QueryCommand.self, ExplainCommand.self,
+            InitCommand.self, OrgCommand.self, IngestCommand.self, QueryCommand.self, QueriesCommand.self, ExplainCommand.self,
             StatsCommand.self, VerifyCommand.self, QuarantineCommand.self,
         ]
     )

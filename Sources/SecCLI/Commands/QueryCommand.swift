@@ -5,8 +5,13 @@ import SecQuery
 import SecStore
 
 struct QueryOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The query ('-' reads it from standard input).", valueName: "query"))
+    @Argument(help: ArgumentHelp("The query ('-' reads it from standard input; @NAME runs STORE/queries/NAME.secq).",
+                                 valueName: "query"))
     var text: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A saved query's parameter: replaces $NAME (repeatable).",
+                                                           valueName: "name=value"))
+    var params: [String] = []
 
     @Option(name: .customLong("bank"), help: "Only this bank (repeatable; default: every bank).")
     var banks: [String] = []
@@ -14,7 +19,18 @@ struct QueryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("What 'since' and 'ago()' count back from (RFC 3339; default: now).", valueName: "time"))
     var now: String?
 
-    func queryText() throws -> String {
+    func queryText(store: String) throws -> String {
+        if text.hasPrefix("@") {
+            var values: [String: String] = [:]
+            for p in params {
+                guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                    throw CLIError(message: "--param '\(p)' is not NAME=VALUE", code: 2)
+                }
+                values[String(p[..<eq])] = String(p[p.index(after: eq)...])
+            }
+            return try SavedQuery.load(String(text.dropFirst()), store: store).resolved(values)
+        }
+        if !params.isEmpty { throw CLIError(message: "--param is for saved queries (@NAME)", code: 2) }
         guard text == "-" else { return text }
         let data = FileHandle.standardInput.readDataToEndOfFile()
         return String(decoding: data, as: UTF8.self)
@@ -28,7 +44,7 @@ struct QueryOptions: ParsableArguments {
 
     func prepare(_ store: Store) throws -> (QueryEngine, QueryEngine.Prepared) {
         let engine = QueryEngine(store: store)
-        let text = try queryText()
+        let text = try queryText(store: store.path)
         let banks = self.banks.isEmpty ? nil : try selectedBanks(store, self.banks)
         do {
             return (engine, try engine.prepare(text, banks: banks, now: try nowMillis()))
@@ -61,6 +77,9 @@ struct QueryCommand: ParsableCommand {
 
         Output: a table on a terminal, NDJSON when piped (or --format json|csv|table).
         Without 'fields' or 'stats', JSON rows are whole events with every field set.
+
+        Saved queries: 'secq query @NAME --param k=v' runs STORE/queries/NAME.secq with
+        $k replaced by v ('secq queries' lists them).
         """)
 
     @OptionGroup var options: StoreOptions
@@ -166,5 +185,42 @@ enum ResultWriter {
             out.line("(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))")
         }
         out.flush()
+    }
+}
+
+struct QueriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queries",
+        abstract: "List the saved queries (STORE/queries/NAME.secq) and their parameters.",
+        discussion: """
+        A saved query is a file of one query; '#' lines at its top describe it, and $NAME
+        marks a parameter. Run one with: secq query @NAME --param NAME=VALUE ...
+
+        Example file STORE/queries/key-activity.secq:
+          # Every call an access key made.
+          events | where access_key == "$key" | fields time, bank, account, principal, action, src_ip | sort time
+        """)
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        try reportingErrors {
+            let saved = try SavedQuery.all(store: options.path)
+            let out = Output()
+            if format == .json {
+                for q in saved {
+                    out.line(JSONLine.object([
+                        ("name", .string(q.name)), ("parameters", .list(q.parameters.map { .string($0) })),
+                        ("description", .string(q.description)), ("path", .string(q.path)),
+                    ]))
+                }
+            } else {
+                let rows = saved.map { ["@" + $0.name, $0.parameters.map { "$" + $0 }.joined(separator: " "), $0.description] }
+                out.write(TableRenderer.render(header: ["query", "parameters", "description"], rows: rows))
+                if saved.isEmpty { out.line("(no saved queries in \(SavedQuery.directory(store: options.path)))") }
+            }
+            out.flush()
+        }
     }
 }
