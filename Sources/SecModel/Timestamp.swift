@@ -78,6 +78,13 @@ public enum Timestamp {
 
     /// Formats milliseconds as RFC 3339 UTC; milliseconds shown only when not zero.
     public static func rfc3339(millis: Int64) -> String {
+        rfc3339(millis: millis, offsetSeconds: 0)
+    }
+
+    /// RFC 3339 in a zone `offsetSeconds` east of UTC (`2026-11-02T11:00:01+01:00`);
+    /// an offset of 0 is written `Z`.
+    public static func rfc3339(millis: Int64, offsetSeconds: Int) -> String {
+        let millis = millis + Int64(offsetSeconds) * 1000
         var dayNo = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
         var rem = millis - dayNo * 86_400_000
         if rem < 0 { rem += 86_400_000; dayNo -= 1 }
@@ -86,7 +93,9 @@ public enum Timestamp {
         func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         var out = "\(y)-\(p2(m))-\(p2(d))T\(p2(s / 3600)):\(p2(s / 60 % 60)):\(p2(s % 60))"
         if ms != 0 { out += "." + String(ms + 1000).dropFirst() }
-        return out + "Z"
+        if offsetSeconds == 0 { return out + "Z" }
+        let a = abs(offsetSeconds) / 60
+        return out + (offsetSeconds < 0 ? "-" : "+") + p2(a / 60) + ":" + p2(a % 60)
     }
 }
 

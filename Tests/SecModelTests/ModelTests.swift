@@ -111,3 +111,29 @@ import Testing
         #expect(problems.contains { $0.contains("claimed by banks 'beta' and 'gamma'") })
     }
 }
+
+@Suite struct ZonedTimeTests {
+    /// RFC 3339 with an offset names the same instant, against Foundation's formatter.
+    @Test(arguments: [0, 3600, -18000, 19800, -34200, 50400])
+    func offsetsNameTheSameInstant(_ offset: Int) throws {
+        let fractions = ISO8601DateFormatter()
+        fractions.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let seconds = ISO8601DateFormatter()
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<500 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            let millis = Int64(x >> 24) % 4_000_000_000_000 - 500_000_000_000
+            let text = Timestamp.rfc3339(millis: millis, offsetSeconds: offset)
+            let parsed = try #require(fractions.date(from: text) ?? seconds.date(from: text), "\(text)")
+            #expect(Int64((parsed.timeIntervalSince1970 * 1000).rounded()) == millis, "\(text)")
+            #expect(Timestamp.parse(text) == millis, "\(text)")
+            if offset != 0 {
+                let sign = offset < 0 ? "-" : "+"
+                let a = abs(offset) / 60
+                #expect(text.hasSuffix(sign + String(format: "%02d:%02d", a / 60, a % 60)))
+            } else {
+                #expect(text.hasSuffix("Z"))
+            }
+        }
+    }
+}

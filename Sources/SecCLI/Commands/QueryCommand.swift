@@ -89,6 +89,15 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print time taken and blocks read to standard error.") var timing = false
     @Option(name: .customLong("repeat"), help: ArgumentHelp("Run the query this many times and report the fastest (for benchmarks).", valueName: "n"))
     var repeats: Int = 1
+    @Option(help: ArgumentHelp("Print times in this zone (IANA name like Europe/Paris, or +hh:mm); default UTC.",
+                               valueName: "zone"))
+    var tz: String?
+
+    func validate() throws {
+        if let tz, OutputZone(tz) == nil {
+            throw ValidationError("--tz '\(tz)' is neither an IANA time zone (Europe/Paris) nor an offset (+05:30)")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -100,7 +109,7 @@ struct QueryCommand: ParsableCommand {
                 if again.stats.seconds < result.stats.seconds { result = again }
             }
             let fmt = format ?? (Terminal.stdoutIsTTY ? .table : .json)
-            ResultWriter.write(result, format: fmt)
+            ResultWriter.write(result, format: fmt, zone: tz.flatMap(OutputZone.init))
             if timing {
                 let s = result.stats
                 Terminal.err(String(format: "%.3f ms  banks %d  blocks %d considered, %d read, %d skipped by dictionary  rows %d scanned, %d matched",
@@ -157,7 +166,9 @@ enum ResultWriter {
     /// Columns a table shows for whole events (JSON and CSV show every field).
     static let eventTableColumns: [Field] = [.time, .bank, .account, .region, .source, .action, .outcome, .principal, .srcIP]
 
-    static func write(_ r: QueryResult, format: OutputFormat) {
+    static func write(_ r: QueryResult, format: OutputFormat, zone: OutputZone? = nil) {
+        var r = r
+        if let zone { r.rows = r.rows.map { $0.map(zone.localise) } }
         let out = Output()
         // Whole events: every core field first, then raw./eval columns.
         let coreCount = r.outputsEvents ? Field.allCases.count : 0
@@ -221,6 +232,36 @@ struct QueriesCommand: ParsableCommand {
                 if saved.isEmpty { out.line("(no saved queries in \(SavedQuery.directory(store: options.path)))") }
             }
             out.flush()
+        }
+    }
+}
+
+/// The zone `--tz` names: times are written in RFC 3339 with its offset at each instant
+/// (daylight saving included) instead of UTC.
+struct OutputZone {
+    let zone: TimeZone
+
+    init?(_ text: String) {
+        if let z = TimeZone(identifier: text) { zone = z; return }
+        // +hh:mm, -hhmm, +hh
+        let u = Array(text.utf8)
+        guard u.count >= 3, u[0] == 43 || u[0] == 45 else { return nil }
+        let digits = u.dropFirst().filter { $0 != 58 }
+        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        let n = digits.map { Int($0 - 48) }
+        let h = n[0] * 10 + n[1], m = n.count == 4 ? n[2] * 10 + n[3] : 0
+        guard h <= 14, m < 60, let z = TimeZone(secondsFromGMT: (u[0] == 45 ? -1 : 1) * (h * 3600 + m * 60)) else { return nil }
+        zone = z
+    }
+
+    /// A value with its times written in the zone (as text); other values unchanged.
+    func localise(_ v: Value) -> Value {
+        switch v {
+        case .time(let t):
+            let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
+            return .string(Timestamp.rfc3339(millis: t, offsetSeconds: offset))
+        case .list(let l): return .list(l.map(localise))
+        default: return v
         }
     }
 }
