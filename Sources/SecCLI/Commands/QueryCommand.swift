@@ -94,7 +94,12 @@ struct QueryCommand: ParsableCommand {
         try reportingErrors {
             let store = try Store(path: options.path)
             let (engine, prepared) = try query.prepare(store)
-            var result = try engine.run(prepared)
+            var result: QueryResult
+            do { result = try engine.run(prepared) } catch let e as QueryError {
+                FileHandle.standardError.write(Data(e.render(query: prepared.text).utf8))
+                if !e.render(query: prepared.text).hasSuffix("\n") { Terminal.err("") }
+                throw ExitCode(2)
+            }
             for _ in 1..<max(repeats, 1) {
                 let again = try engine.run(prepared)
                 if again.stats.seconds < result.stats.seconds { result = again }
@@ -174,6 +179,12 @@ enum ResultWriter {
         case .csv:
             out.line(CSV.row(r.columns))
             for row in r.rows { out.line(CSV.row(row.map(\.text))) }
+        case .table where r.chart != nil:
+            let chart = r.chart!
+            let tty = Terminal.stdoutIsTTY
+            out.write(BarChart.render(columns: r.columns, rows: r.rows, bars: chart.bars, series: chart.series,
+                                      width: tty ? Terminal.width : 100, color: tty && ProcessEnv.get("NO_COLOR") == nil))
+            out.line("(\(r.rows.count) bucket\(r.rows.count == 1 ? "" : "s"))")
         case .table:
             var idx = Array(r.columns.indices)
             if r.outputsEvents {
