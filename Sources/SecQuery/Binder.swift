@@ -251,7 +251,7 @@ public struct Binder {
         }
         let timeField = Expr.field(FieldPath(segments: [.name("time")], range: keyword))
         let bin = Expr.call(Call(name: "bin", nameRange: keyword, args: [timeField, .literal(.duration(span), range: keyword)], range: keyword))
-        let rows = Aggregate(call: Call(name: "count", nameRange: keyword, args: [], range: keyword), alias: "\u{0}rows", range: keyword)
+        let rows = Aggregate(call: Call(name: "count", nameRange: keyword, args: [], range: keyword), alias: "(rows)", range: keyword)
         let (st, cols) = try bindStats(t.aggregates + [rows], by: [bin] + t.by, &scope)
         guard case .stats(_, let aggs) = st else { fatalError("bindStats makes a stats stage") }
         let pivot = TimechartPivot(span: span.millis, split: !t.by.isEmpty, aggregates: Array(aggs.dropLast()), range: t.range)
