@@ -161,4 +161,6 @@ public struct ChartLayout: Sendable, Equatable {
     public var bars: Range<Int>
     /// True with `by`: the bar columns are series.
     public var series: Bool
+
+    public init(bars: Range<Int>, series: Bool) { self.bars = bars; self.series = series }
 }
