@@ -14,7 +14,11 @@ import SecModel
 ///   series. At most ``maxSeries`` series are kept: those with the most rows (ties by
 ///   value); the others are summed into one `other` series for `count` and `sum`
 ///   aggregates and dropped for the rest. Series columns are in value order, then `null`,
-///   then `other`.
+///   then `other`. (A value whose text is `time`, `null` or `other` names its column the
+///   same as those; the columns keep their places.)
+///
+/// A chart with `by` must end the query (its columns are only known when it runs); one
+/// without `by` may be followed by other stages, over `time` and the aggregates.
 ///
 /// More than ``maxBuckets`` buckets is refused (with the stage's place in the query).
 public struct TimechartPivot: Sendable, Equatable, CustomStringConvertible {

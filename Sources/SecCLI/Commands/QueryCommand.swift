@@ -69,8 +69,16 @@ struct QueryCommand: ParsableCommand {
 
         Stages: where EXPR, since 24h, between T and T, fields a, b, eval x = EXPR,
         stats AGG [as name], ... [by f, bin(time, 1h)], sort f [desc], head N,
-        top N f [by g], rare N f, dedup f.
+        top N f [by g], rare N f, dedup f, timechart span=1h AGG, ... [by f].
         Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f).
+
+        timechart: one row per bucket of the span (UTC, first bucket with data to
+        the last; empty ones count 0, other aggregates null). 'by f' makes a column
+        per value of f (at most 20, the busiest; the rest summed into 'other' for
+        count and sum) and ends the query. The table format draws bar charts.
+
+          events | where outcome == "failure" | timechart span=1h count() by action
+
         Operators: == != < <= > >= =~ (ignores case), in (a, b), in cidr("10.0.0.0/8"),
         contains, startswith, endswith (ignore case), matches "regex", exists(f),
         and, or, not. raw.requestParameters.bucketName reads the original record.
