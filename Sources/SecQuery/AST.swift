@@ -620,7 +620,8 @@ public struct DedupStage: Sendable, Equatable {
     public init(fields: [Expr], range: SourceRange) { self.fields = fields; self.range = range }
 }
 
-/// `timechart span=1h count() [by f]`; without `span=` the binder picks the bucket size.
+/// `timechart span=1h count() [by f]`; the binder refuses it without `span=` (the parser
+/// refuses a span under 1s).
 public struct TimechartStage: Sendable, Equatable {
     public var span: SecModel.Span?
     public var aggregates: [Aggregate]

@@ -154,7 +154,19 @@ public struct Binder {
                 var keys: [BoundExpr] = []
                 for e in d.fields { keys.append(try bindRowExpr(e, &scope)) }
                 stages.append(.dedup(keys))
-            case .timechart, .sequence:
+            case .timechart(let t):
+                let (st, pivot, cols) = try bindTimechart(t, &scope)
+                stages.append(st)
+                stages.append(.timechart(pivot))
+                leaveEventRows(scope)
+                scope = Scope(eventRows: false, columns: cols)
+                outputsEvents = false
+                if pivot.split, i < query.stages.count {
+                    // Its columns are the series the data holds, known only when it runs.
+                    throw QueryError(.unexpectedToken, "'timechart ... by' must be the last stage", at: query.stages[i].keywordRange,
+                                     help: "its columns are the series values; drop 'by' to add stages after it")
+                }
+            case .sequence:
                 throw QueryError(.unknownStage, "stage '\(stage.name)' is not supported yet", at: stage.keywordRange)
             }
         }
@@ -215,6 +227,37 @@ public struct Binder {
             cols.append(Column(name: name, kind: outKind))
         }
         return (.stats(keys: keys, aggregates: aggs), cols)
+    }
+
+    /// `timechart span=D AGG... [by f]`: `stats AGG..., count() by bin(time, D) [, f]` and
+    /// the pivot of ``TimechartPivot``; the columns are those without `by`.
+    private func bindTimechart(_ t: TimechartStage, _ scope: inout Scope) throws(QueryError) -> (BoundStage, TimechartPivot, [Column]) {
+        let keyword = SourceRange(start: t.range.start, end: t.range.start + "timechart".utf8.count)
+        guard let span = t.span else {
+            throw QueryError(.invalidArgument, "'timechart' needs a bucket size", at: keyword,
+                             help: "write it like 'timechart span=1h count()'")
+        }
+        guard span.millis >= TimechartPivot.minSpan else {
+            throw QueryError(.invalidDuration, "timechart span \(QueryError.quote(span.description)) is shorter than 1s", at: keyword,
+                             help: "use a span of at least 1s")
+        }
+        guard let time = scope.byName["time"], scope.columns[time].kind == .time || scope.columns[time].kind == nil else {
+            throw QueryError(.unknownField, "'timechart' needs a 'time' column", at: keyword,
+                             help: "keep 'time' in the stages before it")
+        }
+        if t.by.count > 1 {
+            throw QueryError(.invalidArgument, "'timechart' splits by one field", at: t.by[1].range,
+                             help: "combine them first, for example 'eval k = concat(a, b)'")
+        }
+        let timeField = Expr.field(FieldPath(segments: [.name("time")], range: keyword))
+        let bin = Expr.call(Call(name: "bin", nameRange: keyword, args: [timeField, .literal(.duration(span), range: keyword)], range: keyword))
+        let rows = Aggregate(call: Call(name: "count", nameRange: keyword, args: [], range: keyword), alias: "(rows)", range: keyword)
+        let (st, cols) = try bindStats(t.aggregates + [rows], by: [bin] + t.by, &scope)
+        guard case .stats(_, let aggs) = st else { fatalError("bindStats makes a stats stage") }
+        let pivot = TimechartPivot(span: span.millis, split: !t.by.isEmpty, aggregates: Array(aggs.dropLast()), range: t.range)
+        var out = [Column(name: "time", kind: .time)]
+        if t.by.isEmpty { out += cols.dropFirst().dropLast() }
+        return (st, pivot, out)
     }
 
     // MARK: - Expressions

@@ -128,6 +128,9 @@ public enum BoundStage: Sendable, Equatable, CustomStringConvertible {
     case head(Int)
     case stats(keys: [NamedExpr], aggregates: [BoundAggregate])
     case dedup([BoundExpr])
+    /// Pivots the rows of the `stats ... by bin(time, D) [, f]` before it into one row per
+    /// bucket (`timechart`); see Timechart.swift.
+    case timechart(TimechartPivot)
 
     public struct SortKey: Sendable, Equatable {
         public var expr: BoundExpr
@@ -151,6 +154,7 @@ public enum BoundStage: Sendable, Equatable, CustomStringConvertible {
         case .stats(let keys, let aggs):
             return "stats " + aggs.map(\.description).joined(separator: ", ") + (keys.isEmpty ? "" : " by " + keys.map { "\($0.name)=\($0.expr)" }.joined(separator: ", "))
         case .dedup(let keys): return "dedup " + keys.map(\.description).joined(separator: ", ")
+        case .timechart(let t): return t.description
         }
     }
 }

@@ -10,6 +10,8 @@ public struct QueryResult: Sendable {
     /// Rows are whole events (every core field, in `Field` order first).
     public var outputsEvents: Bool
     public var stats: ExecutionStats
+    /// How to draw a `timechart` that ends the query; nil for other queries.
+    public var chart: ChartLayout? = nil
 }
 
 /// What the executor did, for `secq explain --analyze` and benchmarks.
@@ -87,10 +89,19 @@ public struct Executor: Sendable {
             rows = []
             remaining = q.stages
         }
-        rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count)
+        var columns = q.columns
+        var chart: ChartLayout? = nil
+        if case .timechart(let t)? = remaining.last {
+            // The last stage is a chart: its columns are the series the rows hold.
+            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count)
+            (columns, rows) = try t.pivot(rows)
+            chart = ChartLayout(bars: t.bars(columns), series: t.split)
+        } else {
+            rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count)
+        }
         stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
         stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return QueryResult(columns: q.columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats)
+        return QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart)
     }
 
     /// The blocks a bank may hold matches in, in key order, and the sequence numbers

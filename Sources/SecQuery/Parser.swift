@@ -574,7 +574,12 @@ struct ParseState {
             if ParseState.isPunct(next, .assign) {
                 try advance()
                 try advance()
+                let token = try peek()
                 span = try expectDuration(example: "1h", positive: true)
+                if let d = span, d.millis < 1000 {
+                    throw QueryError(.invalidDuration, "timechart span \(QueryError.quote(source(token))) is shorter than 1s", at: token.range,
+                                     help: "use a span of at least 1s, like span=1s")
+                }
             } else if case .duration = next.kind {
                 throw QueryError(.unexpectedToken, "expected '=' after 'span'", at: next.range, help: "write 'span=\(source(next))'")
             }

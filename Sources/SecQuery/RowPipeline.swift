@@ -70,6 +70,8 @@ enum RowPipeline {
             case .dedup(let keys):
                 var seen = Set<[Value]>()
                 rows = rows.filter { r in seen.insert(keys.map { Eval.evaluate($0, RowSource(row: r)) }).inserted }
+            case .timechart(let t):
+                rows = try t.pivot(rows).rows
             }
         }
         return rows

@@ -155,6 +155,61 @@ import Testing
     }
 }
 
+/// `timechart` against buckets counted from the raw records with Foundation.
+extension QueryOracleTests {
+    static let hour: Int64 = 3_600_000
+
+    /// Hour buckets of `records`, from the first to the last (empty ones included).
+    func hours(_ records: [OracleRecord]) -> [Int64] {
+        let starts = records.map { $0.time / Self.hour * Self.hour }
+        guard let lo = starts.min(), let hi = starts.max() else { return [] }
+        return (0...((hi - lo) / Self.hour)).map { lo + $0 * Self.hour }
+    }
+
+    @Test(arguments: [nil, "ConsoleLogin"])
+    func timechartCountByOutcome(action: String?) throws {
+        let records = data.records.filter { action == nil || $0.action == action }
+        var expected: [Int64: [String: Int64]] = [:]
+        for r in records { expected[r.time / Self.hour * Self.hour, default: [:]][r.outcome, default: 0] += 1 }
+        let series = Set(records.map(\.outcome)).sorted()
+        let q = "events " + (action.map { "| where action == \"\($0)\" " } ?? "") + "| timechart span=1h count() by outcome"
+        let r = try query(q)
+        #expect(r.columns == ["time"] + series, "\(q)")
+        let buckets = hours(records)
+        #expect(r.rows.map { $0[0] } == buckets.map { .time($0) }, "\(q)")
+        for row in r.rows {
+            guard case .time(let t) = row[0] else { continue }
+            #expect(Array(row.dropFirst()) == series.map { .int(expected[t]?[$0] ?? 0) }, "\(q) at \(Timestamp.rfc3339(millis: t))")
+        }
+        #expect(r.chart == ChartLayout(bars: 1..<(series.count + 1), series: true))
+        if action != nil { #expect(buckets.count > expected.count, "the sparse action leaves empty hours") }
+    }
+
+    @Test func timechartSumAndDistinctWithEmptyBuckets() throws {
+        let records = data.records.filter { $0.outcome == "failure" }
+        var n: [Int64: Int64] = [:], chars: [Int64: Int64] = [:], users: [Int64: Set<String>] = [:]
+        for r in records {
+            let t = r.time / Self.hour * Self.hour
+            n[t, default: 0] += 1
+            chars[t, default: 0] += Int64(r.action.count)
+            if let p = r.principal { users[t, default: []].insert(p) }
+        }
+        let r = try query(#"events | where outcome == "failure" | timechart span=1h count() as n, sum(len(action)) as chars, dc(principal) as users"#)
+        #expect(r.columns == ["time", "n", "chars", "users"])
+        let buckets = hours(records)
+        #expect(buckets.count > n.count, "failures leave empty hours")
+        #expect(r.rows.count == buckets.count)
+        for (row, t) in zip(r.rows, buckets) {
+            let want: [Value] = [.time(t), .int(n[t] ?? 0), chars[t].map(Value.int) ?? .null, .int(Int64(users[t]?.count ?? 0))]
+            #expect(row == want, "\(Timestamp.rfc3339(millis: t))")
+        }
+        // The same buckets by day, from stats: the pivot adds only the empty ones.
+        let day = try query(#"events | where outcome == "failure" | timechart span=1d count() as n"#)
+        let statsDay = try query(#"events | where outcome == "failure" | stats count() as n by bin(time, 1d)"#)
+        #expect(day.rows.filter { $0[1] != .int(0) } == statsDay.rows)
+    }
+}
+
 /// A small deterministic random number generator for test inputs.
 struct SplitMix {
     var state: UInt64

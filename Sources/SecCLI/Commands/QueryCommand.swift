@@ -69,8 +69,16 @@ struct QueryCommand: ParsableCommand {
 
         Stages: where EXPR, since 24h, between T and T, fields a, b, eval x = EXPR,
         stats AGG [as name], ... [by f, bin(time, 1h)], sort f [desc], head N,
-        top N f [by g], rare N f, dedup f.
+        top N f [by g], rare N f, dedup f, timechart span=1h AGG, ... [by f].
         Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f).
+
+        timechart: one row per bucket of the span (UTC, first bucket with data to
+        the last; empty ones count 0, other aggregates null). 'by f' makes a column
+        per value of f (at most 20, the busiest; the rest summed into 'other' for
+        count and sum) and ends the query. The table format draws bar charts.
+
+          events | where outcome == "failure" | timechart span=1h count() by action
+
         Operators: == != < <= > >= =~ (ignores case), in (a, b), in cidr("10.0.0.0/8"),
         contains, startswith, endswith (ignore case), matches "regex", exists(f),
         and, or, not. raw.requestParameters.bucketName reads the original record.
@@ -103,7 +111,12 @@ struct QueryCommand: ParsableCommand {
         try reportingErrors {
             let store = try Store(path: options.path)
             let (engine, prepared) = try query.prepare(store)
-            var result = try engine.run(prepared)
+            var result: QueryResult
+            do { result = try engine.run(prepared) } catch let e as QueryError {
+                FileHandle.standardError.write(Data(e.render(query: prepared.text).utf8))
+                if !e.render(query: prepared.text).hasSuffix("\n") { Terminal.err("") }
+                throw ExitCode(2)
+            }
             for _ in 1..<max(repeats, 1) {
                 let again = try engine.run(prepared)
                 if again.stats.seconds < result.stats.seconds { result = again }
@@ -185,6 +198,12 @@ enum ResultWriter {
         case .csv:
             out.line(CSV.row(r.columns))
             for row in r.rows { out.line(CSV.row(row.map(\.text))) }
+        case .table where r.chart != nil:
+            let chart = r.chart!
+            let tty = Terminal.stdoutIsTTY
+            out.write(BarChart.render(columns: r.columns, rows: r.rows, bars: chart.bars, series: chart.series,
+                                      width: tty ? Terminal.width : 100, color: tty && ProcessEnv.get("NO_COLOR") == nil))
+            out.line("(\(r.rows.count) bucket\(r.rows.count == 1 ? "" : "s"))")
         case .table:
             var idx = Array(r.columns.indices)
             if r.outputsEvents {
