@@ -10,6 +10,8 @@ public struct QueryResult: Sendable {
     /// Rows are whole events (every core field, in `Field` order first).
     public var outputsEvents: Bool
     public var stats: ExecutionStats
+    /// Notes on the answer, e.g. which aggregates were estimated for some group.
+    public var notes: [String] = []
 }
 
 /// What the executor did, for `secq explain --analyze` and benchmarks.
@@ -70,11 +72,13 @@ public struct Executor: Sendable {
 
         // Merge the units, then run the rest of the pipeline on rows.
         var rows: [[Value]]
+        var notes: [String] = []
         var remaining = q.stages
         if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
             var merged = fast
             for o in outputs.dropFirst() { if let g = o.groups { merged.merge(g) } }
             rows = merged.rows(keys: keys.count, aggregates: aggs)
+            notes += merged.notes(aggregates: aggs)
             remaining.removeFirst()
         } else {
             rows = outputs.flatMap(\.rows)
@@ -87,10 +91,10 @@ public struct Executor: Sendable {
             rows = []
             remaining = q.stages
         }
-        rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count)
+        rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count, notes: &notes)
         stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
         stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return QueryResult(columns: q.columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats)
+        return QueryResult(columns: q.columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, notes: notes)
     }
 
     /// The blocks a bank may hold matches in, in key order, and the sequence numbers
