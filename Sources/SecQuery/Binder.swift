@@ -122,8 +122,9 @@ public struct Binder {
                         replacing.append(existing)
                         scope.columns[existing].kind = k
                     } else {
-                        replacing.append(nil)
-                        _ = scope.add(Column(name: a.name, kind: k), scan: nil)
+                        // Event rows already hold the new column's (empty) slot.
+                        let i = scope.add(Column(name: a.name, kind: k), scan: nil)
+                        replacing.append(scope.eventRows ? i : nil)
                     }
                     cols.append(NamedExpr(name: a.name, expr: e))
                 }

@@ -23,7 +23,7 @@ enum RowPipeline {
             case .extend(let cols, let replacing):
                 for (c, r) in zip(cols, replacing) {
                     let v = Eval.evaluate(c.expr, RowSource(row: row))
-                    if let r { row[r] = v } else { row.append(v) }
+                    if let r, r < row.count { row[r] = v } else { row.append(v) }
                 }
             default:
                 break

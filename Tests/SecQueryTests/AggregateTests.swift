@@ -189,3 +189,34 @@ private struct Mix {
         #expect(last.result(agg(.last)) == .string(byOrder.last!.v))
     }
 }
+
+/// Aggregates of the wrong type are refused before anything runs, with the place.
+@Suite struct AggregateBindingTests {
+    func bindError(_ q: String) -> String {
+        do {
+            _ = try Binder(now: 0).bind(try Parser.parse(q))
+            return "bound"
+        } catch {
+            return withoutANSI(error.render(query: q))
+        }
+    }
+
+    @Test func percentilesAndSumsOfTextOrAddressesAreRefused() {
+        #expect(bindError("events | stats p99(region) by account") == """
+            error: 'p99' needs numbers or times, but 'region' is text
+             --> query:1:20
+              |
+            1 | events | stats p99(region) by account
+              |                    ^^^^^^
+
+            """)
+        #expect(bindError("events | stats sum(src_ip)").contains("'sum' needs numbers, but 'src_ip' is an address"))
+        #expect(bindError("events | stats avg(principal)").contains("'avg' needs numbers, but 'principal' is text"))
+        #expect(bindError("events | stats percentile(src_ip, 50)").contains("'percentile' needs numbers or times, but 'src_ip' is an address"))
+        #expect(bindError("events | stats percentile(bytes, 150)").contains("'percentile' takes a number from 0 to 100"))
+        #expect(bindError("events | stats percentile(bytes)").contains("'percentile' takes a field and a percentile"))
+        #expect(bindError("events | stats p50(bytes), p90(time), values(region), first(action), last(src_ip), percentile(bytes, 99.9)") == "bound")
+        #expect(bindError("events | fields action | stats first(action)").contains("'first' orders rows by their event time"))
+        #expect(bindError("events | stats p42(bytes)").contains("unknown aggregate 'p42'"))
+    }
+}
