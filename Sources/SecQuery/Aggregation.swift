@@ -1,21 +1,61 @@
 import SecModel
 
 /// The running state of one aggregate for one group.
+///
+/// Bounds (documented in README.md and `secq query --help`):
+/// - `dc`: exact up to ``exactDistinct`` distinct values, then HyperLogLog (0.8%).
+/// - percentiles: exact (nearest rank) up to ``exactSamples`` values, then a
+///   ``QuantileSketch``.
+/// - `values`: the first ``valuesLimit`` distinct values in sort order.
 struct Accumulator: Sendable {
+    static let exactDistinct = 100_000
+    static let exactSamples = 10_000
+    static let valuesLimit = 100
+
     var count: Int64 = 0
     var intSum: Int64 = 0
     var doubleSum: Double = 0
     var sawDouble = false
     var min: Value? = nil
     var max: Value? = nil
+    /// `dc` (exact) and `values`.
     var distinct: Set<Value>? = nil
+    /// `dc` past ``exactDistinct``.
+    var hll: HyperLogLog? = nil
+    /// Percentiles: the values while exact, then the sketch.
+    var samples: [Double]? = nil
+    var sketch: QuantileSketch? = nil
+    /// The type the percentile's values had (an answer is one of them).
+    var sampleKind: SampleKind = .none
+    /// `first` / `last`: the value with the earliest / latest (time, seq).
+    var stamped: Stamped? = nil
+    /// Set by `values`: `distinct` holds the first values in sort order only.
+    var keepsValues = false
+    /// Set by `last`: the later row wins.
+    var lastWins = false
+
+    enum SampleKind: UInt8, Sendable { case none, int, double, time }
+
+    struct Stamped: Sendable {
+        var time: Int64
+        var seq: Int64
+        var value: Value
+
+        /// Earlier time, then lower sequence number, then the smaller value (so that
+        /// rows of two banks with the same time and number answer the same every time).
+        func before(_ o: Stamped) -> Bool {
+            if time != o.time { return time < o.time }
+            if seq != o.seq { return seq < o.seq }
+            return Value.order(value, o.value)
+        }
+    }
 
     mutating func add(_ kind: BoundAggregate.Kind, _ v: Value) {
         switch kind {
         case .count:
             count += 1
         case .dc:
-            if !v.isNull { distinct = (distinct ?? []).union([v]) }
+            if !v.isNull { addDistinct(v) }
         case .sum, .avg:
             switch v {
             case .int(let i): intSum &+= i; count += 1
@@ -26,7 +66,70 @@ struct Accumulator: Sendable {
             if !v.isNull, min.map({ Value.order(v, $0) }) ?? true { min = v }
         case .max:
             if !v.isNull, max.map({ Value.order($0, v) }) ?? true { max = v }
+        case .p50, .p90, .p95, .p99, .percentile:
+            switch v {
+            case .int(let i): addSample(Double(i), .int)
+            case .double(let d): if !d.isNaN { addSample(d, .double) }
+            case .time(let t): addSample(Double(t), .time)
+            default: if let d = Eval.number(v) { addSample(d, .double) }
+            }
+        case .values:
+            if !v.isNull { addValue(v) }
+        case .first, .last:
+            // Without an order (no time): the first / last value seen.
+            lastWins = kind == .last
+            if !v.isNull, kind == .last || stamped == nil { stamped = Stamped(time: 0, seq: 0, value: v) }
         }
+    }
+
+    /// `first` / `last` of a row with its event time and sequence number.
+    @inline(__always)
+    mutating func add(_ kind: BoundAggregate.Kind, _ v: Value, time: Int64, seq: Int64) {
+        lastWins = kind == .last
+        if v.isNull { return }
+        let s = Stamped(time: time, seq: seq, value: v)
+        guard let cur = stamped else { stamped = s; return }
+        if kind == .first ? s.before(cur) : cur.before(s) { stamped = s }
+    }
+
+    mutating func addDistinct(_ v: Value) {
+        if hll != nil { hll!.add(v); return }
+        if distinct == nil { distinct = [v] } else { distinct!.insert(v) }
+        if distinct!.count > Self.exactDistinct { toHLL() }
+    }
+
+    mutating func toHLL() {
+        var h = hll ?? HyperLogLog()
+        for x in distinct ?? [] { h.add(x) }
+        hll = h
+        distinct = nil
+    }
+
+    mutating func addValue(_ v: Value) {
+        keepsValues = true
+        if distinct == nil { distinct = [v] } else { distinct!.insert(v) }
+        if distinct!.count > 2 * Self.valuesLimit { pruneValues() }
+    }
+
+    /// Keeps the first ``valuesLimit`` values in sort order (what `values` answers, and
+    /// all a merge needs).
+    mutating func pruneValues() {
+        guard let d = distinct, d.count > Self.valuesLimit else { return }
+        distinct = Set(d.sorted(by: Value.order).prefix(Self.valuesLimit))
+    }
+
+    mutating func addSample(_ d: Double, _ k: SampleKind) {
+        if sampleKind == .none { sampleKind = k }
+        if sketch != nil { sketch!.add(d); return }
+        if samples == nil { samples = [d] } else { samples!.append(d) }
+        if samples!.count > Self.exactSamples { toSketch() }
+    }
+
+    mutating func toSketch() {
+        var s = sketch ?? QuantileSketch()
+        for x in samples ?? [] { s.add(x) }
+        sketch = s
+        samples = nil
     }
 
     mutating func merge(_ o: Accumulator) {
@@ -34,12 +137,65 @@ struct Accumulator: Sendable {
         if let m = o.min, min.map({ Value.order(m, $0) }) ?? true { min = m }
         if let m = o.max, max.map({ Value.order($0, m) }) ?? true { max = m }
         if let d = o.distinct { distinct = (distinct ?? []).union(d) }
+        keepsValues = keepsValues || o.keepsValues
+        if keepsValues {
+            if let d = distinct, d.count > 2 * Self.valuesLimit { pruneValues() }
+        } else {
+            if let h = o.hll { if hll == nil { hll = h } else { hll!.merge(h) } }
+            if hll != nil, distinct != nil { toHLL() }
+            if let d = distinct, d.count > Self.exactDistinct { toHLL() }
+        }
+        if sampleKind == .none { sampleKind = o.sampleKind }
+        if let s = o.samples { if samples == nil { samples = s } else { samples!.append(contentsOf: s) } }
+        if let s = o.sketch { if sketch == nil { sketch = s } else { sketch!.merge(s) } }
+        if sketch != nil, samples != nil { toSketch() }
+        if let s = samples, s.count > Self.exactSamples { toSketch() }
+        lastWins = lastWins || o.lastWins
+        if let s = o.stamped {
+            if let cur = stamped { stamped = lastWins ? (cur.before(s) ? s : cur) : (s.before(cur) ? s : cur) } else { stamped = s }
+        }
+    }
+
+    /// The note the CLI prints when an aggregate's answer is estimated for some group.
+    static func estimateNote(_ a: BoundAggregate) -> String {
+        switch a.kind {
+        case .dc: return "\(a.name) estimated (HyperLogLog, standard error 0.8%)"
+        default: return "\(a.name) estimated (quantile sketch, rank error under 1%)"
+        }
+    }
+
+    /// True when the answer is an estimate (HyperLogLog or the quantile sketch).
+    var estimated: Bool { hll != nil || sketch != nil }
+
+    func result(_ agg: BoundAggregate) -> Value {
+        switch agg.kind {
+        case .p50, .p90, .p95, .p99, .percentile:
+            let p = agg.percent / 100
+            var x: Double?
+            if let sketch { x = sketch.quantile(p) } else if let s = samples, !s.isEmpty {
+                let sorted = s.sorted()
+                let rank = Swift.max(1, Int((p * Double(sorted.count)).rounded(.up)))
+                x = sorted[Swift.min(rank, sorted.count) - 1]
+            }
+            guard let x else { return .null }
+            switch sampleKind {
+            case .int: return .int(Int64(x))
+            case .time: return .time(Int64(x))
+            default: return .double(x)
+            }
+        case .values:
+            return .list((distinct ?? []).sorted(by: Value.order).prefix(Self.valuesLimit).map { $0 })
+        case .first, .last:
+            return stamped?.value ?? .null
+        default:
+            return result(agg.kind)
+        }
     }
 
     func result(_ kind: BoundAggregate.Kind) -> Value {
         switch kind {
         case .count: return .int(count)
-        case .dc: return .int(Int64(distinct?.count ?? 0))
+        case .dc: return .int(hll?.estimate ?? Int64(distinct?.count ?? 0))
         case .sum:
             if count == 0 { return .null }
             return sawDouble ? .double(doubleSum + Double(intSum)) : .int(intSum)
@@ -47,6 +203,7 @@ struct Accumulator: Sendable {
             return count == 0 ? .null : .double((doubleSum + Double(intSum)) / Double(count))
         case .min: return min ?? .null
         case .max: return max ?? .null
+        default: return .null
         }
     }
 }
@@ -80,6 +237,15 @@ struct GroupTable: Sendable {
         }
     }
 
+    /// A note for each aggregate some group answered with an estimate.
+    func notes(aggregates: [BoundAggregate]) -> [String] {
+        var out: [String] = []
+        for (i, a) in aggregates.enumerated() where groups.values.contains(where: { $0[i].estimated }) {
+            out.append(Accumulator.estimateNote(a))
+        }
+        return out
+    }
+
     /// Rows of keys then results, ordered by key. A `stats` without `by` over no rows
     /// still answers one row (count 0).
     func rows(keys: Int, aggregates: [BoundAggregate]) -> [[Value]] {
@@ -88,7 +254,7 @@ struct GroupTable: Sendable {
         return g.sorted { a, b in
             for (x, y) in zip(a.key, b.key) where x != y { return Value.order(x, y) }
             return false
-        }.map { k, accs in k + zip(aggregates, accs).map { $1.result($0.kind) } }
+        }.map { k, accs in k + zip(aggregates, accs).map { $1.result($0) } }
     }
 }
 
@@ -128,7 +294,8 @@ struct FastStats {
         self.keys = keys
         self.aggregates = aggs
         self.arguments = arguments
-        fields = Set(keys.map(\.field) + arguments.compactMap { $0 })
+        let ordered = aggs.contains { $0.kind == .first || $0.kind == .last }
+        fields = Set(keys.map(\.field) + arguments.compactMap { $0 } + (ordered ? [.time] : []))
     }
 
     /// Adds the selected rows of a block to `table`.
@@ -157,6 +324,7 @@ struct FastStats {
         }
         let argCols: [Decoded?] = arguments.map { $0.map { ctx.columns[Int($0.columnID)] ?? .null } ?? nil }
         let nAggs = aggregates.count
+        let timeCol = ctx.columns[Int(Field.time.columnID)]
         var keyOf: [[Value]] = []
         /// The combined code of each group (dense path).
         var groupCodes: [Int] = []
@@ -261,6 +429,9 @@ struct FastStats {
                     } else {
                         accs[i].add(.dc, col.value(row))
                     }
+                case .first, .last:
+                    let t: Int64 = if case .times(let ts)? = timeCol { ts[row] } else { 0 }
+                    accs[i].add(agg.kind, col.value(row), time: t, seq: Int64(ctx.firstSeq) + Int64(row))
                 case .sum, .avg:
                     if case .ints(let v, let nulls, _) = col {
                         if nulls.isEmpty || !nulls[row] { accs[i].intSum &+= v[row]; accs[i].count += 1 }
@@ -295,7 +466,7 @@ struct FastStats {
                 groupAccs = Array(accs[(g * nAggs)..<((g + 1) * nAggs)])
                 for a in 0..<nAggs where !dcCodes[g * nAggs + a].isEmpty {
                     if case .dict(_, let values)? = argCols[a] {
-                        groupAccs[a].distinct = (groupAccs[a].distinct ?? []).union(dcCodes[g * nAggs + a].map { values[Int($0)] })
+                        for c in dcCodes[g * nAggs + a] { groupAccs[a].addDistinct(values[Int(c)]) }
                     }
                 }
             }

@@ -122,8 +122,9 @@ public struct Binder {
                         replacing.append(existing)
                         scope.columns[existing].kind = k
                     } else {
-                        replacing.append(nil)
-                        _ = scope.add(Column(name: a.name, kind: k), scan: nil)
+                        // Event rows already hold the new column's (empty) slot.
+                        let i = scope.add(Column(name: a.name, kind: k), scan: nil)
+                        replacing.append(scope.eventRows ? i : nil)
                     }
                     cols.append(NamedExpr(name: a.name, expr: e))
                 }
@@ -183,6 +184,9 @@ public struct Binder {
 
     // MARK: - Stats
 
+    /// The percentile each percentile aggregate answers (`percentile` takes its own).
+    static let percentiles: [BoundAggregate.Kind: Double] = [.p50: 50, .p90: 90, .p95: 95, .p99: 99, .percentile: 0]
+
     private func bindStats(_ aggregates: [Aggregate], by: [Expr], _ scope: inout Scope) throws(QueryError) -> (BoundStage, [Column]) {
         var keys: [NamedExpr] = []
         var cols: [Column] = []
@@ -202,27 +206,65 @@ public struct Binder {
                                  help: Suggest.nearest(fname, in: known).map { "did you mean '\($0)'?" } ?? "aggregates: " + known.joined(separator: ", "))
             }
             var arg: BoundExpr? = nil
+            var percent: Double = 0
+            var order: [BoundExpr] = []
             switch (k, a.call.args.count) {
             case (.count, 0): break
-            case (_, 1):
+            case (_, let n) where n == (k == .percentile ? 2 : 1):
                 arg = try bindRowExpr(a.call.args[0], &scope)
+                let ak = kind(arg!, scope)
                 if k == .sum || k == .avg {
-                    let ak = kind(arg!, scope)
                     if let ak, ak != .int && ak != .double {
                         throw QueryError(.typeMismatch, "'\(fname)' needs numbers, but \(QueryError.quote(a.call.args[0].description)) is \(describe(ak))",
                                          at: a.call.args[0].range)
                     }
                 }
+                if let p = Binder.percentiles[k] {
+                    if let ak, ak != .int && ak != .double && ak != .time {
+                        throw QueryError(.typeMismatch, "'\(fname)' needs numbers or times, but \(QueryError.quote(a.call.args[0].description)) is \(describe(ak))",
+                                         at: a.call.args[0].range)
+                    }
+                    percent = p
+                }
+                if k == .percentile {
+                    let n = a.call.args[1]
+                    switch n {
+                    case .literal(.int(let i), _) where (0...100).contains(i): percent = Double(i)
+                    case .literal(.double(let d), _) where (0...100).contains(d): percent = d
+                    default:
+                        throw QueryError(.invalidArgument, "'percentile' takes a number from 0 to 100 as its second argument", at: n.range,
+                                         help: "for example percentile(bytes, 75)")
+                    }
+                }
+                if k == .first || k == .last {
+                    // Ordered by the event time, then the sequence number.
+                    guard let t = scope.byName[Field.time.rawValue], scope.columns[t].kind == .time else {
+                        throw QueryError(.invalidArgument, "'\(fname)' orders rows by their event time, but 'time' is not a column here", at: a.call.range,
+                                         help: "keep 'time' in the columns before this stage")
+                    }
+                    scope.used.insert(t)
+                    order = [.slot(t, Field.time.rawValue)]
+                    if let q = scope.byName[Field.seq.rawValue], scope.columns[q].kind == .int {
+                        scope.used.insert(q)
+                        order.append(.slot(q, Field.seq.rawValue))
+                    }
+                }
             default:
-                throw QueryError(.invalidArgument, "'\(fname)' takes \(k == .count ? "no argument or one field" : "one field")", at: a.call.range)
+                let takes = switch k {
+                case .count: "no argument or one field"
+                case .percentile: "a field and a percentile, like percentile(bytes, 75)"
+                default: "one field"
+                }
+                throw QueryError(.invalidArgument, "'\(fname)' takes \(takes)", at: a.call.range)
             }
             let name = a.alias ?? a.call.description
-            aggs.append(BoundAggregate(kind: k, argument: arg, name: name))
+            aggs.append(BoundAggregate(kind: k, argument: arg, name: name, percent: percent, order: order))
             let outKind: Field.Kind? = switch k {
             case .count, .dc: .int
             case .avg: .double
             case .sum: arg.flatMap { kind($0, scope) } == .int ? .int : .double
-            case .min, .max: arg.flatMap { kind($0, scope) }
+            case .min, .max, .first, .last, .p50, .p90, .p95, .p99, .percentile: arg.flatMap { kind($0, scope) }
+            case .values: nil
             }
             cols.append(Column(name: name, kind: outKind))
         }

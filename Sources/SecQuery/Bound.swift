@@ -103,11 +103,18 @@ public indirect enum BoundExpr: Sendable, Equatable, CustomStringConvertible {
 
 /// An aggregate of `stats`.
 public struct BoundAggregate: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, CaseIterable { case count, dc, sum, avg, min, max }
+    public enum Kind: String, Sendable, CaseIterable {
+        case count, dc, sum, avg, min, max, p50, p90, p95, p99, percentile, values, first, last
+    }
     public var kind: Kind
     /// nil for `count()`.
     public var argument: BoundExpr?
     public var name: String
+    /// The percentile of `p50` ... `p99` and `percentile(f, N)`, 0...100.
+    public var percent: Double = 0
+    /// What `first` and `last` order a group's rows by: the event time, then the sequence
+    /// number (slots of the rows the stage reads; the scan's fast path reads the fields).
+    public var order: [BoundExpr] = []
     public var description: String { "\(kind.rawValue)(\(argument?.description ?? "")) as \(name)" }
 }
 

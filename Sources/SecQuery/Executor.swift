@@ -12,6 +12,8 @@ public struct QueryResult: Sendable {
     public var stats: ExecutionStats
     /// How to draw a `timechart` that ends the query; nil for other queries.
     public var chart: ChartLayout? = nil
+    /// Notes on the answer, e.g. which aggregates were estimated for some group.
+    public var notes: [String] = []
 }
 
 /// What the executor did, for `secq explain --analyze` and benchmarks.
@@ -72,11 +74,13 @@ public struct Executor: Sendable {
 
         // Merge the units, then run the rest of the pipeline on rows.
         var rows: [[Value]]
+        var notes: [String] = []
         var remaining = q.stages
         if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
             var merged = fast
             for o in outputs.dropFirst() { if let g = o.groups { merged.merge(g) } }
             rows = merged.rows(keys: keys.count, aggregates: aggs)
+            notes += merged.notes(aggregates: aggs)
             remaining.removeFirst()
         } else {
             rows = outputs.flatMap(\.rows)
@@ -93,15 +97,16 @@ public struct Executor: Sendable {
         var chart: ChartLayout? = nil
         if case .timechart(let t)? = remaining.last {
             // The last stage is a chart: its columns are the series the rows hold.
-            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count)
+            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes)
             (columns, rows) = try t.pivot(rows)
             chart = ChartLayout(bars: t.bars(columns), series: t.split)
         } else {
-            rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count)
+            rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count, notes: &notes)
         }
         stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
         stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart)
+        return QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart,
+                           notes: notes)
     }
 
     /// The blocks a bank may hold matches in, in key order, and the sequence numbers

@@ -23,7 +23,7 @@ enum RowPipeline {
             case .extend(let cols, let replacing):
                 for (c, r) in zip(cols, replacing) {
                     let v = Eval.evaluate(c.expr, RowSource(row: row))
-                    if let r { row[r] = v } else { row.append(v) }
+                    if let r, r < row.count { row[r] = v } else { row.append(v) }
                 }
             default:
                 break
@@ -33,6 +33,12 @@ enum RowPipeline {
     }
 
     static func run(_ stages: [BoundStage], rows input: [[Value]], width: Int) throws -> [[Value]] {
+        var notes: [String] = []
+        return try run(stages, rows: input, width: width, notes: &notes)
+    }
+
+    /// The same, adding to `notes` what the answer needs said (estimated aggregates).
+    static func run(_ stages: [BoundStage], rows input: [[Value]], width: Int, notes: inout [String]) throws -> [[Value]] {
         var rows = input
         for s in stages {
             switch s {
@@ -59,7 +65,17 @@ enum RowPipeline {
                     for (i, a) in aggs.enumerated() {
                         if let arg = a.argument {
                             let v = Eval.evaluate(arg, src)
-                            if a.kind == .count { if !v.isNull { accs[i].count += 1 } } else { accs[i].add(a.kind, v) }
+                            if a.kind == .count {
+                                if !v.isNull { accs[i].count += 1 }
+                            } else if (a.kind == .first || a.kind == .last), !a.order.isEmpty {
+                                let o = a.order.map { Eval.evaluate($0, src) }
+                                func ms(_ x: Value) -> Int64 {
+                                    switch x { case .time(let t), .int(let t): t; default: 0 }
+                                }
+                                accs[i].add(a.kind, v, time: ms(o[0]), seq: o.count > 1 ? ms(o[1]) : 0)
+                            } else {
+                                accs[i].add(a.kind, v)
+                            }
                         } else {
                             accs[i].count += 1
                         }
@@ -67,6 +83,7 @@ enum RowPipeline {
                     table.groups[k] = accs
                 }
                 rows = table.rows(keys: keys.count, aggregates: aggs)
+                notes += table.notes(aggregates: aggs)
             case .dedup(let keys):
                 var seen = Set<[Value]>()
                 rows = rows.filter { r in seen.insert(keys.map { Eval.evaluate($0, RowSource(row: r)) }).inserted }

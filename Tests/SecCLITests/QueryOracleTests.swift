@@ -222,3 +222,88 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Percentiles, values, first, last and dc against answers computed from the records
+/// with Foundation and plain Swift.
+@Suite struct AggregateOracleTests {
+    let data = GeneratedData.shared
+    let ingested = IngestedStore.shared
+
+    func query(_ text: String) throws -> QueryResult {
+        let engine = QueryEngine(store: ingested.store)
+        return try engine.run(try engine.prepare(text, now: Timestamp.parse("2026-11-08T00:00:00Z")!))
+    }
+
+    struct Expected {
+        var bytes: [Int64] = []
+        var regions = Set<String>()
+        var ips = Set<String>()
+        var firstTime = Int64.max, lastTime = Int64.min
+        var firsts = Set<String>(), lasts = Set<String>()
+    }
+
+    /// Per account, from the raw records: `bytes` is bytesTransferredIn + bytesTransferredOut.
+    func expected() -> [String: Expected] {
+        var out: [String: Expected] = [:]
+        for r in data.records {
+            var e = out[r.account] ?? Expected()
+            let bin = (r.raw(["additionalEventData", "bytesTransferredIn"]) as? NSNumber)?.int64Value
+            let bout = (r.raw(["additionalEventData", "bytesTransferredOut"]) as? NSNumber)?.int64Value
+            if bin != nil || bout != nil { e.bytes.append((bin ?? 0) + (bout ?? 0)) }
+            e.regions.insert(r.region)
+            if let ip = r.srcIP { e.ips.insert(ip) }
+            // Rows with the same time are told apart by sequence number, which only the
+            // store knows: any of them is a right answer.
+            if r.time < e.firstTime { e.firstTime = r.time; e.firsts = [r.action] } else if r.time == e.firstTime { e.firsts.insert(r.action) }
+            if r.time > e.lastTime { e.lastTime = r.time; e.lasts = [r.action] } else if r.time == e.lastTime { e.lasts.insert(r.action) }
+            out[r.account] = e
+        }
+        return out
+    }
+
+    func nearestRank(_ xs: [Int64], _ p: Double) -> String {
+        guard !xs.isEmpty else { return "" }
+        let s = xs.sorted()
+        return String(s[max(1, Int((p * Double(s.count)).rounded(.up))) - 1])
+    }
+
+    func check(_ r: QueryResult, _ what: String) {
+        let exp = expected()
+        #expect(r.rows.count == exp.count, "\(what)")
+        #expect(exp.values.contains { $0.bytes.count > 10 }, "the data has bytes to rank")
+        #expect(r.notes.isEmpty, "no group is past the exact bounds")
+        for row in r.rows {
+            guard let e = exp[row[0].text] else { Issue.record("unexpected account \(row[0].text)"); continue }
+            #expect(row[1].text == nearestRank(e.bytes, 0.5), "\(what) p50 \(row[0].text)")
+            #expect(row[2].text == nearestRank(e.bytes, 0.99), "\(what) p99 \(row[0].text)")
+            #expect(row[3] == .list(e.regions.sorted().prefix(100).map { Value.string($0) }), "\(what) values \(row[0].text)")
+            #expect(e.firsts.contains(row[4].text), "\(what) first \(row[0].text): \(row[4].text) not in \(e.firsts)")
+            #expect(e.lasts.contains(row[5].text), "\(what) last \(row[0].text): \(row[5].text) not in \(e.lasts)")
+            #expect(row[6] == .int(Int64(e.ips.count)), "\(what) dc \(row[0].text)")
+        }
+    }
+
+    @Test func fromTheColumns() throws {
+        let r = try query("events | stats p50(bytes), p99(bytes), values(region), first(action), last(action), dc(src_ip) by account")
+        #expect(r.columns == ["account", "p50(bytes)", "p99(bytes)", "values(region)", "first(action)", "last(action)", "dc(src_ip)"])
+        check(r, "columns")
+    }
+
+    @Test func fromRowsOfAnEarlierStage() throws {
+        // An `eval` first: the aggregates run over rows, not block columns.
+        let r = try query("events | eval b = bytes | stats p50(b), p99(b), values(region), first(action), last(action), dc(src_ip) by account")
+        check(r, "rows")
+    }
+
+    @Test func percentileOfNAndOfTimes() throws {
+        let exp = expected()
+        let r = try query("events | stats percentile(bytes, 75) as q, p50(time) as t, count() by account")
+        var times: [String: [Int64]] = [:]
+        for rec in data.records { times[rec.account, default: []].append(rec.time) }
+        for row in r.rows {
+            #expect(row[1].text == nearestRank(exp[row[0].text]!.bytes, 0.75))
+            let ts = times[row[0].text]!.sorted()
+            #expect(row[2] == .time(ts[Int((0.5 * Double(ts.count)).rounded(.up)) - 1]))
+        }
+    }
+}

@@ -70,7 +70,16 @@ struct QueryCommand: ParsableCommand {
         Stages: where EXPR, since 24h, between T and T, fields a, b, eval x = EXPR,
         stats AGG [as name], ... [by f, bin(time, 1h)], sort f [desc], head N,
         top N f [by g], rare N f, dedup f, timechart span=1h AGG, ... [by f].
-        Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f).
+        Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f),
+        p50(f), p90(f), p95(f), p99(f), percentile(f, N), values(f), first(f), last(f).
+          dc: exact up to 100,000 distinct values per group, then a HyperLogLog
+            estimate (standard error 0.8%).
+          p50 ... p99, percentile: nearest rank, exact up to 10,000 values per group,
+            then a quantile sketch whose rank error is under 1% of the group's values.
+            Numbers and times only.
+          values: the distinct values sorted, the first 100. first / last: the value
+            of the group's earliest / latest event that has one (time, then sequence).
+          An estimated answer is said on standard error: "note: dc(src_ip) estimated ...".
 
         timechart: one row per bucket of the span (UTC, first bucket with data to
         the last; empty ones count 0, other aggregates null). 'by f' makes a column
@@ -123,6 +132,8 @@ struct QueryCommand: ParsableCommand {
             }
             let fmt = format ?? (Terminal.stdoutIsTTY ? .table : .json)
             ResultWriter.write(result, format: fmt, zone: tz.flatMap(OutputZone.init))
+            // On standard error, so JSON and CSV rows stay pipeable.
+            for note in result.notes { Terminal.err("note: " + note) }
             if timing {
                 let s = result.stats
                 Terminal.err(String(format: "%.3f ms  banks %d  blocks %d considered, %d read, %d skipped by dictionary  rows %d scanned, %d matched",
