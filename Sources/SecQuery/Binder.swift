@@ -167,8 +167,18 @@ public struct Binder {
                     throw QueryError(.unexpectedToken, "'timechart ... by' must be the last stage", at: query.stages[i].keywordRange,
                                      help: "its columns are the series values; drop 'by' to add stages after it")
                 }
-            case .sequence:
-                throw QueryError(.unknownStage, "stage '\(stage.name)' is not supported yet", at: stage.keywordRange)
+            case .sequence(let sq):
+                let m = try bindSequence(sq, &scope)
+                stages.append(.sequence(m))
+                // Its rows carry their events' core fields.
+                scope.used.formUnion(0..<Field.allCases.count)
+                leaveEventRows(scope)
+                scope = Scope(eventRows: false, columns: m.columns.map { Column(name: $0, kind: nil) })
+                outputsEvents = false
+                if i < query.stages.count {
+                    throw QueryError(.unexpectedToken, "'sequence' must be the last stage", at: query.stages[i].keywordRange,
+                                     help: "each of its rows carries the sequence's events; filter events before it")
+                }
             }
         }
         if scope.eventRows {
@@ -300,6 +310,40 @@ public struct Binder {
         var out = [Column(name: "time", kind: .time)]
         if t.by.isEmpty { out += cols.dropFirst().dropLast() }
         return (st, pivot, out)
+    }
+
+    /// `sequence [by f, ...] [within D] [A] ... [until U]` over event rows: see ``SequenceMatcher``.
+    private func bindSequence(_ sq: SequenceStage, _ scope: inout Scope) throws(QueryError) -> SequenceMatcher {
+        let keyword = SourceRange(start: sq.range.start, end: sq.range.start + "sequence".utf8.count)
+        guard scope.eventRows else {
+            throw QueryError(.invalidArgument, "'sequence' matches events, but the rows here are not events", at: keyword,
+                             help: "put it before 'fields', 'stats', 'top', 'rare' and 'timechart'")
+        }
+        guard !sq.steps.isEmpty else {
+            throw QueryError(.invalidArgument, "'sequence' needs at least one step", at: keyword, help: "write steps like [outcome == \"failure\"]")
+        }
+        var keys: [NamedExpr] = []
+        for k in sq.by { keys.append(NamedExpr(name: k.description, expr: try bindRowExpr(k, &scope))) }
+        var steps: [BoundExpr] = []
+        var runs: [Int] = []
+        for st in sq.steps {
+            guard st.runs >= 1 else {
+                throw QueryError(.invalidNumber, "'runs' must be at least 1", at: st.range)
+            }
+            let e = try bindRowExpr(st.predicate, &scope)
+            try requireBoolean(e, st.predicate)
+            steps.append(e)
+            runs.append(st.runs)
+        }
+        guard runs.reduce(0, +) <= 1000 else {
+            throw QueryError(.invalidArgument, "'sequence' has more than 1000 steps (counting runs)", at: sq.range)
+        }
+        var until: BoundExpr? = nil
+        if let u = sq.until {
+            until = try bindRowExpr(u, &scope)
+            try requireBoolean(until!, u)
+        }
+        return SequenceMatcher(keys: keys, within: sq.within.map(\.millis), steps: steps, runs: runs, until: until, range: sq.range)
     }
 
     // MARK: - Expressions

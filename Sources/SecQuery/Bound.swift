@@ -138,6 +138,8 @@ public enum BoundStage: Sendable, Equatable, CustomStringConvertible {
     /// Pivots the rows of the `stats ... by bin(time, D) [, f]` before it into one row per
     /// bucket (`timechart`); see Timechart.swift.
     case timechart(TimechartPivot)
+    /// Matches ordered event patterns (`sequence`); ends the query. See Sequence.swift.
+    case sequence(SequenceMatcher)
 
     public struct SortKey: Sendable, Equatable {
         public var expr: BoundExpr
@@ -162,6 +164,7 @@ public enum BoundStage: Sendable, Equatable, CustomStringConvertible {
             return "stats " + aggs.map(\.description).joined(separator: ", ") + (keys.isEmpty ? "" : " by " + keys.map { "\($0.name)=\($0.expr)" }.joined(separator: ", "))
         case .dedup(let keys): return "dedup " + keys.map(\.description).joined(separator: ", ")
         case .timechart(let t): return t.description
+        case .sequence(let m): return m.description
         }
     }
 }

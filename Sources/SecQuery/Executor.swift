@@ -14,6 +14,8 @@ public struct QueryResult: Sendable {
     public var chart: ChartLayout? = nil
     /// Notes on the answer, e.g. which aggregates were estimated for some group.
     public var notes: [String] = []
+    /// With a `sequence` stage: each row's events, their core fields in `Field` order.
+    public var sequenceEvents: [[[Value]]]? = nil
 }
 
 /// What the executor did, for `secq explain --analyze` and benchmarks.
@@ -95,18 +97,24 @@ public struct Executor: Sendable {
         }
         var columns = q.columns
         var chart: ChartLayout? = nil
+        var sequenceEvents: [[[Value]]]? = nil
         if case .timechart(let t)? = remaining.last {
             // The last stage is a chart: its columns are the series the rows hold.
             rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes)
             (columns, rows) = try t.pivot(rows)
             chart = ChartLayout(bars: t.bars(columns), series: t.split)
+        } else if case .sequence(let m)? = remaining.last {
+            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes)
+            (rows, sequenceEvents) = try m.run(rows)
         } else {
             rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count, notes: &notes)
         }
         stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
         stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart,
-                           notes: notes)
+        var result = QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart,
+                                 notes: notes)
+        result.sequenceEvents = sequenceEvents
+        return result
     }
 
     /// The blocks a bank may hold matches in, in key order, and the sequence numbers

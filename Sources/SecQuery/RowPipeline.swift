@@ -89,6 +89,8 @@ enum RowPipeline {
                 rows = rows.filter { r in seen.insert(keys.map { Eval.evaluate($0, RowSource(row: r)) }).inserted }
             case .timechart(let t):
                 rows = try t.pivot(rows).rows
+            case .sequence(let m):
+                rows = try m.run(rows).rows
             }
         }
         return rows

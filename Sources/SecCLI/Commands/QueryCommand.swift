@@ -69,7 +69,8 @@ struct QueryCommand: ParsableCommand {
 
         Stages: where EXPR, since 24h, between T and T, fields a, b, eval x = EXPR,
         stats AGG [as name], ... [by f, bin(time, 1h)], sort f [desc], head N,
-        top N f [by g], rare N f, dedup f, timechart span=1h AGG, ... [by f].
+        top N f [by g], rare N f, dedup f, timechart span=1h AGG, ... [by f],
+        sequence [by f] [within D] [A] [B] ... [until [U]].
         Aggregates: count(), count(f), dc(f), sum(f), avg(f), min(f), max(f),
         p50(f), p90(f), p95(f), p99(f), percentile(f, N), values(f), first(f), last(f).
           dc: exact up to 100,000 distinct values per group, then a HyperLogLog
@@ -87,6 +88,23 @@ struct QueryCommand: ParsableCommand {
         count and sum) and ends the query. The table format draws bar charts.
 
           events | where outcome == "failure" | timechart span=1h count() by action
+
+        sequence [by f, ...] [within D] [A] [B] with runs=N ... [until [U]]: ordered
+        event patterns, as EQL. Events are taken in time order (ties by bank, then
+        sequence number); per value of the 'by' fields a state machine keeps at most
+        one partial sequence per step: a partial that has matched k steps advances when
+        an event matches step k+1 (and is replaced by a newer one arriving at the same
+        step); an event matching the first step starts a new one. 'with runs=N' is the
+        step written N times. 'within D' drops a partial whose first event is more than
+        D before the event that would advance it. An event matching 'until' drops every
+        partial of its key. Each completed sequence is a row: sequence (a number), the
+        keys, start, end, events (their sequence numbers; in JSON the events' fields;
+        the table prints a line per event). It ends the query; at most 1,000,000
+        partials may wait at once (an error past that).
+
+          events | where action == "ConsoleLogin"
+                 | sequence by src_ip within 10m [outcome == "failure"] with runs=5
+                   [outcome == "success"]
 
         Operators: == != < <= > >= =~ (ignores case), in (a, b), in cidr("10.0.0.0/8"),
         contains, startswith, endswith (ignore case), matches "regex", exists(f),
@@ -196,6 +214,11 @@ enum ResultWriter {
         let out = Output()
         // Whole events: every core field first, then raw./eval columns.
         let coreCount = r.outputsEvents ? Field.allCases.count : 0
+        if let events = r.sequenceEvents, format != .csv {
+            writeSequences(r, events: events, format: format, zone: zone, out: out)
+            out.flush()
+            return
+        }
         switch format {
         case .json:
             for row in r.rows {
@@ -226,6 +249,48 @@ enum ResultWriter {
             out.line("(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))")
         }
         out.flush()
+    }
+
+    /// Columns a table shows for each event of a sequence.
+    static let sequenceEventColumns: [Field] = [.time, .bank, .seq, .account, .action, .outcome, .principal, .srcIP]
+
+    /// `sequence` results: in JSON, each row's `events` is a list of the events (their
+    /// non-null core fields); in a table, a line per sequence (number, keys, first and
+    /// last time) with its events' lines under it.
+    static func writeSequences(_ r: QueryResult, events: [[[Value]]], format: OutputFormat, zone: OutputZone?, out: Output) {
+        let fields = Field.allCases
+        let events = zone.map { z in events.map { $0.map { $0.map(z.localise) } } } ?? events
+        if format == .json {
+            for (row, evs) in zip(r.rows, events) {
+                var cells: [(String, JSONLine.Scalar)] = []
+                for (i, name) in r.columns.enumerated() where i < row.count {
+                    if name == "events" && i == r.columns.count - 1 {
+                        cells.append((name, .list(evs.map { ev in
+                            .object(zip(fields, ev).filter { !$0.1.isNull }.map { ($0.0.rawValue, JSONLine.scalar($0.1)) })
+                        })))
+                    } else {
+                        cells.append((name, JSONLine.scalar(row[i])))
+                    }
+                }
+                out.line(JSONLine.object(cells))
+            }
+            return
+        }
+        let cols = sequenceEventColumns.map { Int($0.columnID) }
+        let all = events.flatMap { $0.map { ev in cols.map { $0 < ev.count ? ev[$0].text : "" } } }
+        let lines = TableRenderer.render(header: sequenceEventColumns.map(\.rawValue), rows: all).split(separator: "\n").map(String.init)
+        out.line("  " + lines[0])
+        out.line("  " + lines[1])
+        var next = 2
+        let keyCount = r.columns.count - 4
+        for (row, evs) in zip(r.rows, events) {
+            var head = "sequence \(row[0].text)"
+            for k in 0..<keyCount { head += "  \(r.columns[1 + k])=\(row[1 + k].text)" }
+            head += "  \(row[1 + keyCount].text) .. \(row[2 + keyCount].text)  (\(evs.count) event\(evs.count == 1 ? "" : "s"))"
+            out.line(head)
+            for _ in evs where next < lines.count { out.line("  " + lines[next]); next += 1 }
+        }
+        out.line("(\(r.rows.count) sequence\(r.rows.count == 1 ? "" : "s"))")
     }
 }
 

@@ -4,6 +4,7 @@ import SecModel
 enum JSONLine {
     enum Scalar {
         case null, bool(Bool), int(Int64), double(Double), string(String), time(Int64), list([Scalar])
+        case object([(String, Scalar)])
     }
 
     static func object(_ fields: [(String, Scalar)]) -> String {
@@ -29,6 +30,8 @@ enum JSONLine {
             s += "["
             for (i, x) in l.enumerated() { if i > 0 { s += "," }; write(x, into: &s) }
             s += "]"
+        case .object(let fields):
+            s += object(fields)
         }
     }
 
