@@ -307,3 +307,77 @@ struct SplitMix {
         }
     }
 }
+
+/// `sequence` against a naive state machine over the raw records.
+@Suite struct SequenceOracleTests {
+    let data = GeneratedData.shared
+    let ingested = IngestedStore.shared
+
+    /// EQL's sequence semantics written out plainly for one key's events in time order:
+    /// `steps` already expanded by runs; returns each completed sequence's record indexes.
+    static func naive(_ events: [Int], steps: [(OracleRecord) -> Bool], within: Int64, records: [OracleRecord]) -> [[Int]] {
+        var waiting: [Int: [Int]] = [:]  // steps matched -> the partial's records
+        var done: [[Int]] = []
+        for e in events {
+            let r = records[e]
+            var next = waiting
+            for matchedSoFar in (1..<steps.count).reversed() {
+                guard let p = waiting[matchedSoFar], steps[matchedSoFar](r) else { continue }
+                if next[matchedSoFar] == p { next[matchedSoFar] = nil }
+                if r.time - records[p[0]].time > within { continue }
+                if matchedSoFar + 1 == steps.count { done.append(p + [e]) } else { next[matchedSoFar + 1] = p + [e] }
+            }
+            if steps[0](r) {
+                if steps.count == 1 { done.append([e]) } else { next[1] = [e] }
+            }
+            waiting = next
+        }
+        return done
+    }
+
+    @Test func fiveFailedConsoleLoginsThenASuccessWithinTenMinutes() throws {
+        let records = data.records
+        var byKey: [String?: [Int]] = [:]
+        for (i, r) in records.enumerated() where r.action == "ConsoleLogin" { byKey[r.srcIP, default: []].append(i) }
+        var expected: [[String]] = []
+        var ends: [(Int64, String, [String])] = []
+        for (_, idx) in byKey {
+            let sorted = idx.sorted { (records[$0].time, records[$0].bank) < (records[$1].time, records[$1].bank) }
+            // The raw records cannot order events of one key at the same instant (the store
+            // orders them by sequence number): the data must have none.
+            for (a, b) in zip(sorted, sorted.dropFirst()) {
+                #expect(records[a].time != records[b].time || records[a].bank != records[b].bank, "tie at \(records[a].time)")
+            }
+            let failure: (OracleRecord) -> Bool = { $0.outcome == "failure" }
+            let success: (OracleRecord) -> Bool = { $0.outcome == "success" }
+            for s in SequenceOracleTests.naive(sorted, steps: Array(repeating: failure, count: 5) + [success], within: 600_000, records: records) {
+                let last = records[s.last!]
+                ends.append((last.time, last.bank, s.map { records[$0].eventID }))
+            }
+        }
+        expected = ends.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        #expect(!expected.isEmpty)
+
+        let engine = QueryEngine(store: ingested.store)
+        let q = #"events | where action == "ConsoleLogin" | sequence by src_ip within 10m [outcome == "failure"] with runs=5 [outcome == "success"]"#
+        let r = try engine.run(try engine.prepare(q, now: Timestamp.parse("2026-11-08T00:00:00Z")!))
+        #expect(r.columns == ["sequence", "src_ip", "start", "end", "events"])
+        let events = try #require(r.sequenceEvents)
+        let idColumn = Int(Field.eventID.columnID)
+        let got = events.map { $0.map { $0[idColumn].text } }
+        #expect(got == expected)
+        #expect(r.rows.map { $0[0] } == (1...r.rows.count).map { .int(Int64($0)) })
+        for (row, evs) in zip(r.rows, events) {
+            #expect(row[2] == evs.first![Int(Field.time.columnID)] && row[3] == evs.last![Int(Field.time.columnID)])
+            #expect(evs.allSatisfy { $0[Int(Field.srcIP.columnID)] == row[1] })
+        }
+
+        // Each console brute force of the generator's truth ends in one of them.
+        let scenarios = data.truth.filter { $0["scenario"] as? String == "console_bruteforce" }
+        #expect(!scenarios.isEmpty)
+        for s in scenarios {
+            let ids = Set(s["event_ids"] as! [String])
+            #expect(got.contains { Set($0).isSubset(of: ids) && $0.count == 6 }, "\(s["description"] ?? "")")
+        }
+    }
+}
