@@ -437,7 +437,9 @@ public struct Binder {
             case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .caseInsensitiveEqual:
                 let (a, ka) = try bindTyped(l, resolve)
                 let (b, kb) = try bindTyped(r, resolve)
+                if let network = try compareNetwork(op, a, ka, l, b, kb, r) { return (network, .bool) }
                 let (ca, cb) = try coercePair(a, ka, l, b, kb, r)
+                try requireComparable(ca, ka, l, cb, kb, r, e.range)
                 let cop: BoundExpr.CompareOp = switch op {
                 case .equal: .eq
                 case .notEqual: .ne
@@ -479,21 +481,35 @@ public struct Binder {
                         return (.arith(aop, a, b), ka == .time && kb == .time ? .int : .time)
                     }
                 }
-                try requireNumber(ka, l); try requireNumber(kb, r)
+                for (k, x) in [(ka, l), (kb, r)] where k != nil && k != .int && k != .double {
+                    throw QueryError(.typeMismatch, "cannot apply '\(op.rawValue)' to \(describe(ka)) (\(QueryError.quote(l.description))) and \(describe(kb)) (\(QueryError.quote(r.description)))",
+                                     at: x.range, help: "arithmetic takes numbers, and times with durations")
+                }
                 return (.arith(aop, a, b), ka == .double || kb == .double || op == .divide ? .double : (ka == nil || kb == nil ? nil : .int))
             }
         case .inList(let x, let list, let negated, _):
             let (a, ka) = try bindTyped(x, resolve)
             var values: [Value] = []
+            var networks: [CIDR] = []
             for item in list {
                 let (b, kb) = try bindTyped(item, resolve)
                 guard case .constant = b else {
                     throw QueryError(.typeMismatch, "'in' takes a list of literals", at: item.range)
                 }
+                if case .constant(.cidr(let c)) = b {
+                    try requireAddress(ka, x, network: item)
+                    networks.append(c)
+                    continue
+                }
                 let (_, cb) = try coercePair(a, ka, x, b, kb, item)
                 if case .constant(let v) = cb { values.append(v) }
             }
-            return (.inList(a, values, negated: negated), .bool)
+            // Networks in the list: `x in (cidr("10.0.0.0/8"), ip("1.2.3.4"))` is
+            // `x in (ip("1.2.3.4")) or x in cidr("10.0.0.0/8")`.
+            guard !networks.isEmpty else { return (.inList(a, values, negated: negated), .bool) }
+            guard !values.isEmpty else { return (.inCIDR(a, networks, negated: negated), .bool) }
+            let parts: [BoundExpr] = [.inList(a, values, negated: negated), .inCIDR(a, networks, negated: negated)]
+            return (negated ? .and(parts) : .or(parts), .bool)
         case .inCIDR(let x, let list, let negated, _):
             let (a, ka) = try bindTyped(x, resolve)
             if let ka, ka != .ip {
@@ -552,7 +568,8 @@ public struct Binder {
             return (.function(.bin, [a, .constant(.int(size))]), ka)
         case "lower", "upper", "len", "tostring", "toint":
             try arity(1)
-            let a = try bindTyped(c.args[0], resolve).0
+            let (a, ka) = try bindTyped(c.args[0], resolve)
+            if name != "tostring" && name != "toint" { try requireText(name, ka, c.args[0]) }
             let f = BoundExpr.Function(rawValue: name)!
             return (.function(f, [a]), name == "len" || name == "toint" ? .int : .string)
         case "coalesce":
@@ -561,10 +578,79 @@ public struct Binder {
             var k: Field.Kind? = nil
             for x in c.args { let (b, kb) = try bindTyped(x, resolve); args.append(b); k = k ?? kb }
             return (.function(.coalesce, args), k)
+        case "substr":
+            guard c.args.count == 2 || c.args.count == 3 else {
+                throw QueryError(.invalidArgument, "'substr' takes text, a start and an optional length, not \(c.args.count) argument\(c.args.count == 1 ? "" : "s")", at: c.range,
+                                 help: "for example substr(action, 0, 3)")
+            }
+            let (a, ka) = try bindTyped(c.args[0], resolve)
+            try requireText(name, ka, c.args[0])
+            var args = [a]
+            for x in c.args.dropFirst() {
+                let (b, kb) = try bindTyped(x, resolve)
+                try requireNumber(kb, x)
+                args.append(b)
+            }
+            return (.function(.substr, args), .string)
+        case "split":
+            guard c.args.count == 2 || c.args.count == 3 else {
+                throw QueryError(.invalidArgument, "'split' takes text, a separator and an optional index, not \(c.args.count) argument\(c.args.count == 1 ? "" : "s")", at: c.range,
+                                 help: "for example split(principal, \"/\", 1)")
+            }
+            let (a, ka) = try bindTyped(c.args[0], resolve)
+            try requireText(name, ka, c.args[0])
+            let (sep, ks) = try bindTyped(c.args[1], resolve)
+            try requireText(name, ks, c.args[1])
+            var args = [a, sep]
+            if c.args.count == 3 {
+                let (i, ki) = try bindTyped(c.args[2], resolve)
+                try requireNumber(ki, c.args[2])
+                args.append(i)
+            }
+            return (.function(.split, args), args.count == 3 ? .string : nil)
+        case "concat":
+            guard !c.args.isEmpty else { throw QueryError(.invalidArgument, "'concat' takes at least one argument", at: c.range) }
+            var args: [BoundExpr] = []
+            for x in c.args { args.append(try bindTyped(x, resolve).0) }
+            return (.function(.concat, args), .string)
+        case "if":
+            guard c.args.count == 3 else {
+                throw QueryError(.invalidArgument, "'if' takes a condition and two values, not \(c.args.count) argument\(c.args.count == 1 ? "" : "s")", at: c.range,
+                                 help: "for example if(bytes > 1000, \"big\", \"small\")")
+            }
+            let cond = try bindTyped(c.args[0], resolve).0
+            try requireBoolean(cond, c.args[0])
+            let (a, ka) = try bindTyped(c.args[1], resolve)
+            let (b, kb) = try bindTyped(c.args[2], resolve)
+            if let ka, let kb, !Binder.sameClass(ka, kb) {
+                throw QueryError(.typeMismatch, "the two values of 'if' differ: \(describe(ka)) (\(QueryError.quote(c.args[1].description))) and \(describe(kb)) (\(QueryError.quote(c.args[2].description)))",
+                                 at: c.args[1].range.union(c.args[2].range), help: "convert one, for example with tostring()")
+            }
+            return (.function(.iff, [cond, a, b]), ka == kb ? ka : ka == nil ? kb : kb == nil ? ka : .double)
+        case "ip":
+            try arity(1)
+            let (a, ka) = try bindTyped(c.args[0], resolve)
+            if case .literal(.string(let s), _) = c.args[0] {
+                guard let ip = IPAddress(s) else {
+                    throw QueryError(.invalidArgument, "\(QueryError.quote(s)) is not an IP address", at: c.args[0].range,
+                                     help: "write it like \"10.0.0.1\" or \"2001:db8::1\"")
+                }
+                return (.constant(.ip(ip)), .ip)
+            }
+            if let ka, ka != .string && ka != .ip {
+                throw QueryError(.typeMismatch, "'ip' needs text or an address, but \(QueryError.quote(c.args[0].description)) is \(describe(ka))", at: c.args[0].range)
+            }
+            return (.function(.ip, [a]), .ip)
         case "cidr":
-            throw QueryError(.invalidArgument, "'cidr' is used as 'field in cidr(\"10.0.0.0/8\")'", at: c.range)
+            try arity(1)
+            guard case .literal(.string(let s), _) = c.args[0], let network = CIDR(s) else {
+                throw QueryError(.invalidArgument, "\(QueryError.quote(c.args[0].description)) is not a CIDR block", at: c.args[0].range,
+                                 help: "write it like \"10.0.0.0/8\" or \"2001:db8::/32\"")
+            }
+            return (.constant(.cidr(network)), nil)
         default:
-            let known = ["exists", "now", "ago", "bin", "lower", "upper", "len", "coalesce", "tostring", "toint"]
+            let known = ["exists", "now", "ago", "bin", "lower", "upper", "len", "coalesce", "tostring", "toint",
+                         "substr", "split", "concat", "if", "ip", "cidr"]
             throw QueryError(.unknownFunction, "unknown function \(QueryError.quote(c.name))", at: c.nameRange,
                              help: Suggest.nearest(name, in: known).map { "did you mean '\($0)'?" })
         }
@@ -582,7 +668,7 @@ public struct Binder {
     private func coerce(_ e: BoundExpr, to target: Field.Kind?, literal: Expr, other: Expr) throws(QueryError) -> BoundExpr {
         guard case .constant(let v) = e, let target else { return e }
         switch (target, v) {
-        case (_, .null): return e
+        case (_, .null), (.ip, .ip): return e
         case (.ip, .string(let s)):
             guard let ip = IPAddress(s) else {
                 throw QueryError(.typeMismatch, "\(QueryError.quote(s)) is not an IP address", at: literal.range,
@@ -638,10 +724,68 @@ public struct Binder {
         switch e {
         case .compare, .text, .matches, .inList, .inCIDR, .exists, .and, .or, .not, .constant(.bool): return
         case .field(.mfa): return
-        case .slot, .raw, .field, .function(.coalesce, _): return // checked at run time
+        case .slot, .raw, .field, .function(.coalesce, _), .function(.iff, _): return // checked at run time
         default:
             throw QueryError(.typeMismatch, "expected a condition, not \(QueryError.quote(source.description))", at: source.range,
                              help: "compare it, for example \(source.description) == ...")
+        }
+    }
+
+    /// Kinds that compare with each other: numbers with numbers (and times, as ms).
+    static func sameClass(_ a: Field.Kind, _ b: Field.Kind) -> Bool {
+        let number: Set<Field.Kind> = [.int, .double]
+        return a == b || (number.contains(a) && number.contains(b))
+    }
+
+    /// Comparisons the data could never satisfy, found before anything runs: an address
+    /// with a number, text with a number, a time with an address.
+    private func requireComparable(_ a: BoundExpr, _ ka: Field.Kind?, _ la: Expr,
+                                   _ b: BoundExpr, _ kb: Field.Kind?, _ lb: Expr, _ whole: SourceRange) throws(QueryError) {
+        func k(_ e: BoundExpr, _ k: Field.Kind?) -> Field.Kind? {
+            if case .constant(let v) = e { return kindOf(v) }
+            return k
+        }
+        guard let x = k(a, ka), let y = k(b, kb), !Binder.sameClass(x, y) else { return }
+        let numberOrTime: Set<Field.Kind> = [.int, .double, .time]
+        // Times compare with numbers as ms; text is read as an address when compared with one.
+        if numberOrTime.contains(x) && numberOrTime.contains(y) { return }
+        if (x == .ip && y == .string) || (x == .string && y == .ip) { return }
+        throw QueryError(.typeMismatch, "cannot compare \(describe(x)) (\(QueryError.quote(la.description))) with \(describe(y)) (\(QueryError.quote(lb.description)))",
+                         at: whole, help: "convert one side, for example with tostring(), toint() or ip()")
+    }
+
+    /// `x == cidr("10.0.0.0/8")` and `!=`: whether x is (not) in the network.
+    private func compareNetwork(_ op: BinaryOp, _ a: BoundExpr, _ ka: Field.Kind?, _ la: Expr,
+                                _ b: BoundExpr, _ kb: Field.Kind?, _ lb: Expr) throws(QueryError) -> BoundExpr? {
+        let (x, kx, lx, network, ln): (BoundExpr, Field.Kind?, Expr, CIDR, Expr)
+        if case .constant(.cidr(let c)) = b { (x, kx, lx, network, ln) = (a, ka, la, c, lb) }
+        else if case .constant(.cidr(let c)) = a { (x, kx, lx, network, ln) = (b, kb, lb, c, la) }
+        else { return nil }
+        if case .constant(.cidr(let other)) = x {
+            guard op == .equal || op == .notEqual else {
+                throw QueryError(.typeMismatch, "networks compare only with == and !=", at: la.range.union(lb.range))
+            }
+            return .constant(.bool((other == network) == (op == .equal)))
+        }
+        try requireAddress(kx, lx, network: ln)
+        guard op == .equal || op == .notEqual else {
+            throw QueryError(.typeMismatch, "cannot order an address and a network with '\(op.rawValue)'", at: la.range.union(lb.range),
+                             help: "'==' tests whether the address is in the network")
+        }
+        return .inCIDR(x, [network], negated: op == .notEqual)
+    }
+
+    private func requireAddress(_ k: Field.Kind?, _ source: Expr, network: Expr) throws(QueryError) {
+        if let k, k != .ip && k != .string {
+            throw QueryError(.typeMismatch, "cannot test \(describe(k)) (\(QueryError.quote(source.description))) against a network (\(QueryError.quote(network.description)))",
+                             at: source.range.union(network.range), help: "networks hold addresses, like src_ip")
+        }
+    }
+
+    private func requireText(_ function: String, _ k: Field.Kind?, _ source: Expr) throws(QueryError) {
+        if let k, k != .string {
+            throw QueryError(.typeMismatch, "'\(function)' needs text, but \(QueryError.quote(source.description)) is \(describe(k))", at: source.range,
+                             help: "convert it first: \(function)(tostring(\(source.description)))")
         }
     }
 
@@ -660,6 +804,12 @@ public struct Binder {
         case .function(.bin, let args): return kind(args[0], scope)
         case .function(.len, _), .function(.toint, _): return .int
         case .function(.lower, _), .function(.upper, _), .function(.tostring, _): return .string
+        case .function(.substr, _), .function(.concat, _): return .string
+        case .function(.split, let args): return args.count == 3 ? .string : nil
+        case .function(.ip, _): return .ip
+        case .function(.iff, let args):
+            let ka = kind(args[1], scope), kb = kind(args[2], scope)
+            return ka == kb ? ka : ka == nil ? kb : kb == nil ? ka : .double
         case .negate(let x): return kind(x, scope)
         case .arith(let op, let a, let b):
             let ka = kind(a, scope), kb = kind(b, scope)

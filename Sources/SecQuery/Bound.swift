@@ -30,6 +30,7 @@ public indirect enum BoundExpr: Sendable, Equatable, CustomStringConvertible {
     public enum ArithOp: String, Sendable { case add = "+", sub = "-", mul = "*", div = "/", rem = "%" }
     public enum Function: String, Sendable, CaseIterable {
         case lower, upper, len, coalesce, bin, now, ago, tostring, toint
+        case substr, split, concat, iff = "if", ip
     }
 
     public struct RawPathSegment: Sendable, Equatable, CustomStringConvertible {

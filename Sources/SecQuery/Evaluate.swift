@@ -66,6 +66,9 @@ enum Eval {
             }
         case .arith(let op, let a, let b):
             return arith(op, evaluate(a, s), evaluate(b, s))
+        case .function(.iff, let args):
+            // Only the branch taken is evaluated; a null condition takes the else branch.
+            return truth(evaluate(args[0], s)) ? evaluate(args[1], s) : evaluate(args[2], s)
         case .function(let f, let args):
             return call(f, args.map { evaluate($0, s) })
         }
@@ -178,6 +181,26 @@ enum Eval {
             default: return .null
             }
         case .coalesce: return args.first { !$0.isNull } ?? .null
+        case .substr:
+            guard !args[0].isNull, let start = integer(args[1]) else { return .null }
+            let text = args[0].text
+            var length = Int64.max
+            if args.count > 2 { guard let l = integer(args[2]) else { return .null }; length = l }
+            return .string(substring(text, start: start, length: length))
+        case .split:
+            guard !args[0].isNull, !args[1].isNull else { return .null }
+            let parts = split(args[0].text, by: args[1].text)
+            guard args.count > 2 else { return .list(parts.map(Value.string)) }
+            guard let i = integer(args[2]), i >= 0, i < Int64(parts.count) else { return .null }
+            return .string(parts[Int(i)])
+        case .concat: return .string(args.map(\.text).joined())
+        case .iff: return truth(args[0]) ? args[1] : args[2]
+        case .ip:
+            switch args[0] {
+            case .ip: return args[0]
+            case .string(let t): return IPAddress(t).map(Value.ip) ?? .null
+            default: return .null
+            }
         case .now, .ago: return .null // bound to constants
         case .bin:
             guard case .int(let size) = args[1] else { return .null }
@@ -188,6 +211,39 @@ enum Eval {
             default: return .null
             }
         }
+    }
+
+    /// A whole number from an int or a finite double (truncated); nil otherwise.
+    static func integer(_ v: Value) -> Int64? {
+        switch v {
+        case .int(let i): return i
+        case .double(let d): return d.isFinite && abs(d) < 9e18 ? Int64(d) : nil
+        default: return nil
+        }
+    }
+
+    /// `substr`: characters (extended grapheme clusters, as `len` counts them) from
+    /// `start` (0-based, clamped to 0...len) for at most `length` (a negative length
+    /// gives empty text).
+    static func substring(_ s: String, start: Int64, length: Int64) -> String {
+        guard length > 0 else { return "" }
+        let from = s.index(s.startIndex, offsetBy: Int(clamping: max(0, start)), limitedBy: s.endIndex) ?? s.endIndex
+        let to = s[from...].index(from, offsetBy: Int(clamping: length), limitedBy: s.endIndex) ?? s.endIndex
+        return String(s[from..<to])
+    }
+
+    /// `split`: the pieces between occurrences of `separator`, empty pieces kept
+    /// ("a,,b" gives "a", "", "b"); an empty separator gives the whole text as one piece.
+    static func split(_ s: String, by separator: String) -> [String] {
+        guard !separator.isEmpty else { return [s] }
+        var parts: [String] = []
+        var rest = s[...]
+        while let r = rest.firstRange(of: separator) {
+            parts.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
     }
 
     @inline(__always)

@@ -108,7 +108,16 @@ struct QueryCommand: ParsableCommand {
 
         Operators: == != < <= > >= =~ (ignores case), in (a, b), in cidr("10.0.0.0/8"),
         contains, startswith, endswith (ignore case), matches "regex", exists(f),
-        and, or, not. raw.requestParameters.bucketName reads the original record.
+        and, or, not, + - * / %. raw.requestParameters.bucketName reads the
+        original record.
+        Functions: lower, upper, len, coalesce, tostring, toint, now(), ago(24h),
+        bin(time, 1h), substr(s, start[, length]) (characters, from 0),
+        split(s, sep[, i]) (a list, or piece i from 0), concat(a, ...) (nulls
+        as empty), if(cond, a, b), ip("10.0.0.1"), cidr("10.0.0.0/8")
+        (src_ip == cidr(...) tests membership; in (cidr(...), ip(...)) mixes).
+        Type errors (an address compared with a number, len of a number,
+        arithmetic on text) are reported before the query runs.
+        The full reference: docs/query.md.
 
         Output: a table on a terminal, NDJSON when piped (or --format json|csv|table).
         Without 'fields' or 'stats', JSON rows are whole events with every field set.
