@@ -210,6 +210,12 @@ struct Accumulator: Sendable {
 
 /// Groups of `stats`, keyed by the values of the `by` expressions.
 struct GroupTable: Sendable {
+    /// Groups a `stats` may hold in memory; see ``Executor/defaultGroupLimit``.
+    static let defaultLimit = Executor.defaultGroupLimit
+
+    /// Groups held, counting those still keyed by dictionary ids.
+    var count: Int { groups.count + idGroups.count + idCounts.count }
+
     var groups: [[Value]: [Accumulator]] = [:]
     /// Within one bank, groups whose keys are all bank-dictionary columns, keyed by the
     /// dictionary ids (cheap to hash); turned into `groups` at the end of a unit.

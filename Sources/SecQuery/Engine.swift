@@ -33,7 +33,31 @@ public struct QueryEngine: Sendable {
     }
 
     public func run(_ prepared: Prepared) throws -> QueryResult {
-        try Executor(store: store).run(prepared.plan)
+        try run(prepared, groupLimit: GroupTable.defaultLimit)
+    }
+
+    /// Runs with a smaller bound on the groups a `stats` may hold (tests). Past it the
+    /// query stops with `QueryError.Code.tooManyGroups`, its carets under the stage.
+    func run(_ prepared: Prepared, groupLimit: Int) throws -> QueryResult {
+        do {
+            return try Executor(store: store, groupLimit: groupLimit).execute(prepared.plan)
+        } catch let e as GroupLimitExceeded {
+            throw e.queryError(at: Self.statsRange(prepared, boundStage: e.stage) ?? SourceRange(start: 0, end: prepared.text.utf8.count))
+        }
+    }
+
+    /// The written stage a bound `stats` came from: the k-th `stats`, `top`, `rare` or
+    /// `timechart` for the k-th bound `stats`.
+    static func statsRange(_ prepared: Prepared, boundStage: Int) -> SourceRange? {
+        guard boundStage < prepared.bound.stages.count else { return nil }
+        let k = prepared.bound.stages.prefix(boundStage).filter { if case .stats = $0 { true } else { false } }.count
+        let written = prepared.parsed.stages.filter {
+            switch $0 {
+            case .stats, .top, .rare, .timechart: return true
+            default: return false
+            }
+        }
+        return k < written.count ? written[k].range : nil
     }
 
     /// Blocks each bank's key ranges and postings name, without reading them.

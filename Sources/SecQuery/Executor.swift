@@ -32,6 +32,9 @@ public struct ExecutionStats: Sendable, Equatable {
     public var rowsScanned = 0
     public var rowsMatched = 0
     public var seconds: Double = 0
+    /// Each stage as run: the scan (with a leading `stats` when it aggregated during the
+    /// scan), the streaming stages applied while scanning, then each later stage.
+    public var stages: [StageProfile] = []
 
     mutating func add(_ o: ExecutionStats) {
         blocksConsidered += o.blocksConsidered; blocksInRange += o.blocksInRange; blocksRead += o.blocksRead
@@ -42,9 +45,29 @@ public struct ExecutionStats: Sendable, Equatable {
 /// Runs plans over the store, a block at a time, banks and block ranges in parallel.
 public struct Executor: Sendable {
     public let store: Store
-    public init(store: Store) { self.store = store }
+    /// Groups a `stats` may hold in memory before the query stops with an error (each scan
+    /// unit, and all of them merged): a few hundred bytes each, so about 1-2 GB at most.
+    public static let defaultGroupLimit = 5_000_000
+    /// Groups a `stats` may hold in memory before the query stops.
+    public var groupLimit: Int
 
+    public init(store: Store, groupLimit: Int = Executor.defaultGroupLimit) {
+        self.store = store
+        self.groupLimit = groupLimit
+    }
+
+    /// Runs a plan.
+    ///
+    /// - Throws: `QueryError` (code `tooManyGroups`) when a `stats` holds more than
+    ///   `groupLimit` groups, `StoreError` for the store.
     public func run(_ plan: Plan) throws -> QueryResult {
+        do { return try execute(plan) } catch let e as GroupLimitExceeded {
+            throw e.queryError(at: .point(0))
+        }
+    }
+
+    /// Runs a plan, throwing ``GroupLimitExceeded`` with the stage that grew too large.
+    func execute(_ plan: Plan) throws -> QueryResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let q = plan.query
         let org = try store.org()
@@ -67,12 +90,18 @@ public struct Executor: Sendable {
                 start = end
             } while start < keys.count
         }
+        let limit = groupLimit
         let partials = BankStore.parallelMap(units) { unit in
-            Result { try ScanWorker(plan: plan, unit: unit).run() }
+            Result { try ScanWorker(plan: plan, unit: unit, groupLimit: limit).run() }
         }
         var outputs: [ScanOutput] = []
         for p in partials { outputs.append(try p.get()) }
         for o in outputs { stats.add(o.stats) }
+        var scan = StageProfile(name: "scan" + (plan.filter.isEmpty ? "" : " where " + plan.filter.map(\.description).joined(separator: " and ")),
+                                rowsIn: stats.rowsScanned, rowsOut: stats.rowsMatched, seconds: 0)
+        let rowsRead = stats.blocksRead - stats.blocksSkippedByDictionary
+        scan.blocks = (stats.blocksConsidered, rowsRead, stats.blocksConsidered - rowsRead)
+        var profile = [scan]
 
         // Merge the units, then run the rest of the pipeline on rows.
         var rows: [[Value]]
@@ -80,35 +109,58 @@ public struct Executor: Sendable {
         var remaining = q.stages
         if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
             var merged = fast
-            for o in outputs.dropFirst() { if let g = o.groups { merged.merge(g) } }
+            for o in outputs.dropFirst() {
+                if let g = o.groups { merged.merge(g) }
+                if merged.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+            }
             rows = merged.rows(keys: keys.count, aggregates: aggs)
             notes += merged.notes(aggregates: aggs)
             remaining.removeFirst()
+            profile.append(StageProfile(name: q.stages[0].description + " (during the scan)", rowsIn: stats.rowsMatched,
+                                        rowsOut: rows.count, seconds: 0))
         } else {
             rows = outputs.flatMap(\.rows)
             let applied = outputs.first?.stagesApplied ?? 0
             if case .head(let n)? = q.stages.prefix(applied).last { rows = Array(rows.prefix(n)) }
+            // The streaming stages the scan applied, with the rows each let through.
+            var into = outputs.reduce(0) { $0 + $1.fed }
+            for (i, s) in q.stages.prefix(applied).enumerated() {
+                var out = outputs.reduce(0) { $0 + ($1.passed.count > i ? $1.passed[i] : 0) }
+                if i == applied - 1 { out = rows.count }
+                profile.append(StageProfile(name: s.description + " (during the scan)", rowsIn: into, rowsOut: out, seconds: 0))
+                into = out
+            }
             remaining.removeFirst(applied)
         }
         if outputs.isEmpty {
             // No block to read: run the pipeline on no rows (stats of nothing still answers).
             rows = []
             remaining = q.stages
+            profile = [scan]
         }
+        profile[0].seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        var context = RowPipeline.Context(groupLimit: groupLimit, stageOffset: q.stages.count - remaining.count)
         var columns = q.columns
         var chart: ChartLayout? = nil
         var sequenceEvents: [[[Value]]]? = nil
         if case .timechart(let t)? = remaining.last {
             // The last stage is a chart: its columns are the series the rows hold.
-            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes)
+            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes, context: &context)
+            let t0 = DispatchTime.now().uptimeNanoseconds, rowsIn = rows.count
             (columns, rows) = try t.pivot(rows)
             chart = ChartLayout(bars: t.bars(columns), series: t.split)
+            context.profile.append(StageProfile(name: t.description, rowsIn: rowsIn, rowsOut: rows.count,
+                                                seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
         } else if case .sequence(let m)? = remaining.last {
-            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes)
+            rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes, context: &context)
+            let t0 = DispatchTime.now().uptimeNanoseconds, rowsIn = rows.count
             (rows, sequenceEvents) = try m.run(rows)
+            context.profile.append(StageProfile(name: m.description, rowsIn: rowsIn, rowsOut: rows.count,
+                                                seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
         } else {
-            rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count, notes: &notes)
+            rows = try RowPipeline.run(remaining, rows: rows, width: q.slots.count, notes: &notes, context: &context)
         }
+        stats.stages = profile + context.profile
         stats.rowsMatched = outputs.reduce(0) { $0 + $1.stats.rowsMatched }
         stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         var result = QueryResult(columns: columns, rows: rows, outputsEvents: q.outputsEvents, stats: stats, chart: chart,
@@ -175,4 +227,20 @@ struct ScanOutput: Sendable {
     /// Groups of a leading `stats`, when the fast path ran.
     var groups: GroupTable?
     var stats = ExecutionStats()
+    /// Rows materialised for the streaming stages (fewer than matched when `head` stopped early).
+    var fed = 0
+    /// Rows each applied stage let through.
+    var passed: [Int] = []
+}
+
+extension QueryError.Code {
+    /// A `stats` would hold more groups in memory than the executor allows.
+    public static let tooManyGroups = QueryError.Code("tooManyGroups")
+}
+
+extension GroupLimitExceeded {
+    func queryError(at range: SourceRange) -> QueryError {
+        QueryError(.tooManyGroups, "more than \(limit) groups: the stats would not fit in memory",
+                   at: range, help: "group by fewer or narrower fields ('by'), or narrow the time range ('since', 'between')")
+    }
 }

@@ -86,6 +86,8 @@ struct OneField: ValueSource {
 struct ScanWorker {
     let plan: Plan
     let unit: Unit
+    /// Groups a leading `stats` may hold; past it the scan throws ``GroupLimitExceeded``.
+    var groupLimit = GroupTable.defaultLimit
 
     func run() throws -> ScanOutput {
         let q = plan.query
@@ -102,6 +104,7 @@ struct ScanWorker {
             }
         }
         out.stagesApplied = prefix.count
+        out.passed = Array(repeating: 0, count: prefix.count)
         var limit = Int.max
         if case .head(let n)? = prefix.last { limit = n }
         let slotFields = q.slots.compactMap { s -> Field? in if case .field(let f)? = s { f } else { nil } }
@@ -223,6 +226,7 @@ struct ScanWorker {
                     if let fast {
                         for f in fast.fields { try decode(f, header, value, ctx) }
                         fast.aggregate(ctx, rows: sel, into: &out.groups!)
+                        if out.groups!.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
                         return false
                     }
                     for f in slotFields { try decode(f, header, value, ctx) }
@@ -237,9 +241,10 @@ struct ScanWorker {
                             case nil: break
                             }
                         }
+                        out.fed += 1
                         if prefix.isEmpty {
                             out.rows.append(row)
-                        } else if let kept = RowPipeline.streamOne(prefix, row: row) {
+                        } else if let kept = RowPipeline.streamOne(prefix, row: row, passed: &out.passed) {
                             out.rows.append(kept)
                         }
                         if out.rows.count >= limit { return true }

@@ -174,7 +174,13 @@ struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Show how a query is parsed, bound and planned, and which blocks it reads.",
-        discussion: "With --analyze the query also runs, and the blocks and rows it read are counted.")
+        discussion: """
+            With --analyze the query also runs, and the blocks and rows it read are counted, then a table \
+            gives each stage as run: rows in and out and time spent; the scan's row also counts the blocks \
+            considered, read and skipped (out of the time range, or no dictionary value could match). \
+            Streaming stages before the first head run during the scan; a sort followed by head keeps \
+            only the head's rows (a bounded heap).
+            """)
 
     @OptionGroup var options: StoreOptions
     @OptionGroup var query: QueryOptions
@@ -202,9 +208,36 @@ struct ExplainCommand: ParsableCommand {
                 out.line(String(format: "  %.3f ms", s.seconds * 1000))
                 out.line("  blocks considered \(s.blocksConsidered), in time range \(s.blocksInRange), read \(s.blocksRead), skipped by dictionary \(s.blocksSkippedByDictionary)")
                 out.line("  rows scanned \(s.rowsScanned), matched \(s.rowsMatched), returned \(r.rows.count)")
+                out.line("stages:")
+                out.write(Self.stageTable(s.stages))
             }
             out.flush()
         }
+    }
+
+    /// One line per stage run: rows in and out, time, and for the scan its blocks.
+    static func stageTable(_ stages: [StageProfile]) -> String {
+        let header = ["stage", "rows in", "rows out", "ms", "blocks considered/read/skipped"]
+        var rows = [header]
+        for p in stages {
+            let suffix = " (during the scan)"
+            let inScan = p.name.hasSuffix(suffix)
+            let body = inScan ? String(p.name.dropLast(suffix.count)) : p.name
+            let name = (body.count > 60 ? String(body.prefix(59)) + "…" : body) + (inScan ? suffix : "")
+            rows.append([name, String(p.rowsIn), String(p.rowsOut), inScan ? "(scan)" : String(format: "%.3f", p.seconds * 1000),
+                         p.blocks.map { "\($0.considered)/\($0.read)/\($0.skipped)" } ?? ""])
+        }
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        var text = ""
+        for r in rows {
+            var cells: [String] = []
+            for (c, v) in r.enumerated() {
+                let pad = String(repeating: " ", count: widths[c] - v.count)
+                cells.append(c == 0 ? v + pad : pad + v)
+            }
+            text += "  " + cells.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+        }
+        return text
     }
 
     private func indent(_ s: String) -> String {
