@@ -328,7 +328,14 @@ struct FastStats {
             radix.append(dk.values.count)
             if total > 1 << 16 { dense = false; break }
         }
-        let argCols: [Decoded?] = arguments.map { $0.map { ctx.columns[Int($0.columnID)] ?? .null } ?? nil }
+        let argCols: [Decoded?] = arguments.map { $0.map { f -> Decoded in
+            // A block-constant field has no column: one dictionary entry for every row.
+            if BlockContext.blockConstant.contains(f) {
+                let v = ctx.field(f)
+                return .dict(codes: [UInt32](repeating: v.isNull ? 0 : 1, count: ctx.count), values: [.null, v])
+            }
+            return ctx.columns[Int(f.columnID)] ?? .null
+        } ?? nil }
         let nAggs = aggregates.count
         let timeCol = ctx.columns[Int(Field.time.columnID)]
         var keyOf: [[Value]] = []
