@@ -192,15 +192,6 @@ private struct Mix {
 
 /// Aggregates of the wrong type are refused before anything runs, with the place.
 @Suite struct AggregateBindingTests {
-    func bindError(_ q: String) -> String {
-        do {
-            _ = try Binder(now: 0).bind(try Parser.parse(q))
-            return "bound"
-        } catch {
-            return withoutANSI(error.render(query: q))
-        }
-    }
-
     @Test func percentilesAndSumsOfTextOrAddressesAreRefused() {
         #expect(bindError("events | stats p99(region) by account") == """
             error: 'p99' needs numbers or times, but 'region' is text
@@ -208,7 +199,6 @@ private struct Mix {
               |
             1 | events | stats p99(region) by account
               |                    ^^^^^^
-
             """)
         #expect(bindError("events | stats sum(src_ip)").contains("'sum' needs numbers, but 'src_ip' is an address"))
         #expect(bindError("events | stats avg(principal)").contains("'avg' needs numbers, but 'principal' is text"))

@@ -13,6 +13,19 @@ func renderedError(_ query: String, name: String = "query") -> String {
     }
 }
 
+/// The error the binder reports for `query` (parsed, then bound at `now`), rendered
+/// without colour and without the final line break; "bound" when it binds.
+func bindError(_ query: String, now: Int64 = 0) -> String {
+    do {
+        _ = try Binder(now: now).bind(try Parser.parse(query))
+        return "bound"
+    } catch {
+        var text = withoutANSI(error.render(query: query))
+        if text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}
+
 func withoutANSI(_ text: String) -> String {
     var out = ""
     var inEscape = false

@@ -12,17 +12,6 @@ func evaluate(_ expr: String, _ fields: [Field: Value] = [:]) throws -> Value {
     return try #require(out.last)
 }
 
-/// The error the binder reports for `query`, rendered without colour.
-func bindError(_ query: String) -> String {
-    do {
-        _ = try Binder(now: 0).bind(try Parser.parse(query))
-        return "bound"
-    } catch {
-        var text = withoutANSI(error.render(query: query))
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
-    }
-}
 
 /// Texts the string functions are checked on: empty, ASCII, separators at the ends and
 /// doubled, and characters of more than one scalar (é as e + combining accent, a flag).

@@ -8,19 +8,6 @@ import Testing
 
     func bind(_ q: String) throws -> BoundQuery { try Binder(now: now).bind(try Parser.parse(q)) }
 
-    /// The rendered error of parsing and binding `q`.
-    func bindError(_ q: String) -> String {
-        do {
-            let b = try bind(q)
-            return "bound: " + b.dump()
-        } catch let e as QueryError {
-            var text = e.render(query: q)
-            if text.hasSuffix("\n") { text.removeLast() }
-            return text
-        } catch {
-            return "\(error)"
-        }
-    }
 
     @Test func bindsToStatsByBinThenThePivot() throws {
         let b = try bind("events | timechart span=1h count() by outcome")
