@@ -89,8 +89,7 @@ enum CloudFrontParser {
 
     static func parse(_ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
                       into out: inout ParseOutput) {
-        let state = context.state as? State ?? State()
-        context.state = state
+        let state = context.state(State.init)
         var cursor = LineCursor(bytes, offset: offset, line: line)
         var fields: [Range<Int>] = []
         fields.reserveCapacity(40)

@@ -58,8 +58,7 @@ enum ELBParser {
 
     static func parse(_ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
                       into out: inout ParseOutput) {
-        let state: ELBState
-        if let s = context.state as? ELBState { state = s } else { state = ELBState(); context.state = state }
+        let state = context.state(ELBState.init)
         let account = context.account(record: nil)
         out.reserve(lines: Bytes.count(of: 0x0A, in: bytes) + 1)
         var lines = LineCursor(bytes, offset: offset, line: line)

@@ -19,6 +19,14 @@ public final class ParseContext {
     public let scratch: ParseScratch
     /// Per-format state carried between chunks; each parser keeps its own type here.
     var state: AnyObject?
+
+    /// The parser's state for this input, made by `make` on the first piece.
+    func state<T: AnyObject>(_ make: () -> T) -> T {
+        if let s = state as? T { return s }
+        let s = make()
+        state = s
+        return s
+    }
     /// Offset of a record the parser holds open at the end of the last piece (its
     /// continuation may follow), so the caller does not count it as read yet.
     public internal(set) var openRecordOffset: Int64?

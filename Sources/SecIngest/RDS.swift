@@ -30,10 +30,7 @@ enum RDSParser {
     }
 
     static func state(_ context: ParseContext) -> State {
-        if let state = context.state as? State { return state }
-        let state = State(path: context.file)
-        context.state = state
-        return state
+        context.state { State(path: context.file) }
     }
 
     /// The DB instance or Aurora cluster named by a path that keeps the CloudWatch Logs

@@ -58,8 +58,7 @@ enum VPCFlowParser {
 
     static func parse(_ bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, context: ParseContext,
                       into out: inout ParseOutput) {
-        let state: VPCFlowState
-        if let s = context.state as? VPCFlowState { state = s } else { state = VPCFlowState(); context.state = state }
+        let state = context.state(VPCFlowState.init)
         let fallbackAccount = context.account(record: nil)
         out.reserve(lines: Bytes.count(of: 0x0A, in: bytes) + 1)
         var lines = LineCursor(bytes, offset: offset, line: line)
