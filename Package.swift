@@ -34,7 +34,8 @@ let package = Package(
         .testTarget(name: "SecModelTests", dependencies: ["SecModel"]),
         .testTarget(name: "SecIngestTests", dependencies: ["SecIngest", "SecModel", "CDeflate"]),
         .testTarget(name: "SecStoreTests", dependencies: ["SecStore", "SecIngest", "SecModel"]),
-        .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"]),
+        .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"],
+                    exclude: ["Golden"]),
         .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel"]),
     ],
     swiftLanguageModes: [.v6]
