@@ -209,7 +209,8 @@ public struct BoundQuery: Sendable, Equatable {
             lines.append("time [\(from.map { Timestamp.rfc3339(millis: $0) } ?? "-inf"), \(to.map { Timestamp.rfc3339(millis: $0) } ?? "+inf")]")
         }
         for f in filter { lines.append("scan filter \(f)") }
-        lines.append("scan slots " + slots.compactMap { $0?.name }.joined(separator: ", "))
+        let read = slots.compactMap { $0?.name }
+        lines.append("scan slots " + (read.isEmpty ? "(none)" : read.joined(separator: ", ")))
         for s in stages { lines.append(s.description) }
         lines.append("output " + columns.joined(separator: ", "))
         return lines.joined(separator: "\n")

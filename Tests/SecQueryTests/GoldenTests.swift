@@ -160,6 +160,13 @@ import Testing
         #expect(file.cases.allSatisfy { $0.tag != nil }, "every error case is named 'code: what'")
     }
 
+    /// A scan that materialises no column (a bare `count()`) says so instead of ending
+    /// its line in a space.
+    @Test func aScanThatReadsNoColumnSaysSo() throws {
+        let bound = try Binder(now: Self.now).bind(try Parser.parse("events | stats count()"))
+        #expect(bound.dump().split(separator: "\n").contains("scan slots (none)"))
+    }
+
     @Test func theFileFormatRoundTrips() throws {
         let text = "# header\n\n=== a\nevents\n---\n(query events)\n\n=== b: two lines\nevents\n| head\n---\nx\n\ny\n"
         let file = try GoldenFile(text: text)
