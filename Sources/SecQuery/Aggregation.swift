@@ -319,15 +319,20 @@ struct FastStats {
             guard k.bin == nil, case .dict(let c, let v)? = ctx.columns[Int(k.field.columnID)] else { return nil }
             return (c, v)
         }
+        // `coded`: every key is a dictionary column, so a row's group is its combined code
+        // (found in an array when `dense`, the product of the table sizes being small,
+        // else in a hash map of integers: no per-row key arrays either way).
         var radix: [Int] = []
         var total = 1
-        var dense = true
+        var coded = true
         for dk in dictKeys {
-            guard let dk else { dense = false; break }
-            total *= dk.values.count
+            guard let dk else { coded = false; break }
+            let (t, overflow) = total.multipliedReportingOverflow(by: dk.values.count)
+            if overflow || t > 1 << 40 { coded = false; break }
+            total = t
             radix.append(dk.values.count)
-            if total > 1 << 16 { dense = false; break }
         }
+        let dense = coded && total <= 1 << 16
         let argCols: [Decoded?] = arguments.map { $0.map { f -> Decoded in
             // A block-constant field has no column: one dictionary entry for every row.
             if BlockContext.blockConstant.contains(f) {
@@ -339,7 +344,7 @@ struct FastStats {
         let nAggs = aggregates.count
         let timeCol = ctx.columns[Int(Field.time.columnID)]
         var keyOf: [[Value]] = []
-        /// The combined code of each group (dense path).
+        /// The combined code of each group (coded path).
         var groupCodes: [Int] = []
         var accs: [Accumulator] = []
         var dcCodes: [Set<UInt32>] = []
@@ -350,10 +355,11 @@ struct FastStats {
         // exclusive access at run time on every row.)
 
         var slotOf = dense ? [Int32](repeating: -1, count: total) : []
+        var slotMap: [Int: Int32] = [:]
         var hashed: [[Value]: Int] = [:]
         // A row's combined code, computed for all selected rows up front (one pass per key).
-        var combined = [Int](repeating: 0, count: dense ? rows.count : 0)
-        if dense {
+        var combined = [Int](repeating: 0, count: coded ? rows.count : 0)
+        if coded {
             for (k, dk) in dictKeys.enumerated() {
                 let r = radix[k]
                 dk!.codes.withUnsafeBufferPointer { codes in
@@ -362,6 +368,8 @@ struct FastStats {
                     }
                 }
             }
+        }
+        if dense {
             // Only `count()` by bank-dictionary keys: one array increment per row, then
             // one map update per group of the block (no allocation per group).
             let idTables = keys.map { ctx.globalIDs[Int($0.field.columnID)] }
@@ -400,9 +408,10 @@ struct FastStats {
         for (j, r) in rows.enumerated() where !(dense && onlyCounts) {
             let row = Int(r)
             var g: Int
-            if dense {
+            if coded {
                 let code = combined[j]
-                if slotOf[code] >= 0 { g = Int(slotOf[code]) } else {
+                let known = dense ? slotOf[code] : slotMap[code, default: -1]
+                if known >= 0 { g = Int(known) } else {
                     keyOf.append(dictKeys.map { $0!.values[Int($0!.codes[row])] })
                     groupCodes.append(code)
                     g = keyOf.count - 1
@@ -410,7 +419,7 @@ struct FastStats {
                         accs.append(contentsOf: repeatElement(Accumulator(), count: nAggs))
                         dcCodes.append(contentsOf: repeatElement([], count: nAggs))
                     }
-                    slotOf[code] = Int32(g)
+                    if dense { slotOf[code] = Int32(g) } else { slotMap[code] = Int32(g) }
                 }
             } else {
                 ctx.row = row
@@ -459,7 +468,7 @@ struct FastStats {
         // Dense groups of bank-dictionary keys are merged by id, not by value.
         var groupIDs: [GroupIDs]? = nil
         let idTables = keys.map { ctx.globalIDs[Int($0.field.columnID)] }
-        if dense, keys.count <= 4, !idTables.contains(where: { $0 == nil }) {
+        if coded, keys.count <= 4, !idTables.contains(where: { $0 == nil }) {
             groupIDs = groupCodes.map { code in
                 var rest = code
                 var ids = [UInt32](repeating: 0, count: keys.count)

@@ -114,17 +114,23 @@ struct ScanWorker {
 
         try unit.bank.read { snap in
             var dictValues: [UInt32: Value] = [:]
-            func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext) throws {
+            /// Decodes a column into `ctx`. `rows`: the rows still selected (a column read
+            /// from the raw records is only read for them; the others are never asked for).
+            func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext, rows: [Int32]) throws {
                 guard !BlockContext.blockConstant.contains(f), f != .seq, ctx.columns[Int(f.columnID)] == nil else { return }
                 if f == .eventID, header.column(f) == nil, !BlockDraft.storesEventID(header.source) {
-                    // Read from the raw records: every row's id is distinct, codes 1...n.
+                    // Read from the raw records, for the selected rows: codes 1...n.
                     if ctx.raws == nil { ctx.raws = try snap.raw(ctx.key) }
                     guard let raws = ctx.raws else { ctx.columns[Int(f.columnID)] = .null; return }
                     let path = [BoundExpr.RawPathSegment(name: "eventID", index: nil)]
+                    var codes = [UInt32](repeating: 0, count: header.count)
                     var values: [Value] = [.null]
-                    values.reserveCapacity(header.count + 1)
-                    for i in 0..<min(raws.count, header.count) { values.append(raws.withRecord(i) { RawJSON.value(in: $0, path: path) }) }
-                    ctx.columns[Int(f.columnID)] = .dict(codes: (0..<header.count).map { UInt32($0 + 1) }, values: values)
+                    values.reserveCapacity(rows.count + 1)
+                    for r in rows where Int(r) < raws.count {
+                        values.append(raws.withRecord(Int(r)) { RawJSON.value(in: $0, path: path) })
+                        codes[Int(r)] = UInt32(values.count - 1)
+                    }
+                    ctx.columns[Int(f.columnID)] = .dict(codes: codes, values: values)
                     return
                 }
                 guard let info = header.column(f) else { ctx.columns[Int(f.columnID)] = .null; return }
@@ -162,7 +168,7 @@ struct ScanWorker {
                     }
                     // Rows outside the time range, when the block straddles its edge.
                     if (q.from.map { header.tMin < $0 } ?? false) || (q.to.map { header.tMax > $0 } ?? false) {
-                        try decode(.time, header, value, ctx)
+                        try decode(.time, header, value, ctx, rows: sel)
                         if case .times(let t)? = ctx.columns[Int(Field.time.columnID)] {
                             let lo = q.from ?? .min, hi = q.to ?? .max
                             sel = sel.filter { t[Int($0)] >= lo && t[Int($0)] <= hi }
@@ -182,6 +188,15 @@ struct ScanWorker {
                             if !Eval.truth(Eval.evaluate(c, ctx)) { sel = [] }
                             continue
                         }
+                        if !filterRaw[ci], fields.count == 1, let f = fields.first, f != .seq, header.column(f) == nil,
+                           f != .eventID || BlockDraft.storesEventID(header.source) {
+                            // The block has no such column: every row's value is null.
+                            if !Eval.truth(Eval.evaluate(c, OneField(f: f, v: .null))) {
+                                sel = []
+                                out.stats.blocksSkippedByDictionary += readRows ? 0 : 1
+                            }
+                            continue
+                        }
                         if !filterRaw[ci], fields.count == 1, let f = fields.first, let info = header.column(f),
                            info.encoding == .globalDict || info.encoding == .localDict {
                             // Evaluate once per distinct value of the block, then by code.
@@ -196,7 +211,7 @@ struct ScanWorker {
                                     tableValues.append(v)
                                 }
                             } else {
-                                try decode(f, header, value, ctx)
+                                try decode(f, header, value, ctx, rows: sel)
                                 guard case .dict(_, let vs)? = ctx.columns[Int(f.columnID)] else { continue }
                                 tableValues = vs
                             }
@@ -207,13 +222,13 @@ struct ScanWorker {
                                 continue
                             }
                             if !mask.contains(false) { continue }
-                            try decode(f, header, value, ctx)
+                            try decode(f, header, value, ctx, rows: sel)
                             guard case .dict(let codes, _)? = ctx.columns[Int(f.columnID)] else { continue }
                             readRows = true
                             sel = sel.filter { mask[Int(codes[Int($0)])] }
                             continue
                         }
-                        for f in fields { try decode(f, header, value, ctx) }
+                        for f in fields { try decode(f, header, value, ctx, rows: sel) }
                         if filterRaw[ci], ctx.raws == nil { ctx.raws = try snap.raw(key) }
                         readRows = true
                         sel = sel.filter { ctx.row = Int($0); return Eval.truth(Eval.evaluate(c, ctx)) }
@@ -224,12 +239,12 @@ struct ScanWorker {
                     out.stats.rowsMatched += sel.count
 
                     if let fast {
-                        for f in fast.fields { try decode(f, header, value, ctx) }
+                        for f in fast.fields { try decode(f, header, value, ctx, rows: sel) }
                         fast.aggregate(ctx, rows: sel, into: &out.groups!)
                         if out.groups!.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
                         return false
                     }
-                    for f in slotFields { try decode(f, header, value, ctx) }
+                    for f in slotFields { try decode(f, header, value, ctx, rows: sel) }
                     if slotsReadRaw, ctx.raws == nil { ctx.raws = try snap.raw(key) }
                     for r in sel {
                         ctx.row = Int(r)

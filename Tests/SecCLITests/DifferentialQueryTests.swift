@@ -69,6 +69,36 @@ extension DifferentialQueryTests {
     }
 }
 
+extension DifferentialQueryTests {
+    /// Groups by four dictionary columns whose table sizes multiply past the dense
+    /// array's bound (65,536) within one account's blocks: rows are grouped by their
+    /// combined code in a hash map, then merged across blocks by dictionary id.
+    @Test func manyGroupsByCombinedCode() throws {
+        let records = GeneratedData.shared.records.filter { $0.principal != nil }
+        let perAccount = Dictionary(grouping: records, by: \.account).values.map { rs in
+            Set(rs.map(\.principal)).count * Set(rs.map(\.srcIP)).count * Set(rs.map(\.action)).count * Set(rs.map(\.outcome)).count
+        }
+        #expect(perAccount.max()! > 1 << 16, "the data no longer reaches the hashed path: \(perAccount.max()!)")
+        var groups: [[String?]: (n: Int, first: Int64)] = [:]
+        for r in records {
+            let k = [r.principal, r.srcIP, r.action, r.outcome]
+            let g = groups[k]
+            groups[k] = (n: (g?.n ?? 0) + 1, first: min(g?.first ?? .max, r.time))
+        }
+        let expected = groups.map { k, g in k + [String(g.n), OV.time(g.first).rendered] }
+        let r = try secq(["query", "--store", IngestedStore.shared.dir, "--format", "json",
+                          "events | where exists(principal) | stats count() as n, min(time) as first by principal, src_ip, action, outcome"])
+        #expect(r.status == 0, "\(r.err)")
+        let cols = ["principal", "src_ip", "action", "outcome", "n", "first"]
+        let got = r.out.split(separator: "\n").map { line in
+            let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            return cols.map { DiffQuery.cell(o[$0]) }
+        }
+        #expect(got.count == expected.count)
+        #expect(DiffQuery.multisetDiff(expected: expected, got: got) == nil, "\(DiffQuery.multisetDiff(expected: expected, got: got) ?? "")")
+    }
+}
+
 // MARK: - The naive evaluator's values and records
 
 /// A value as the evaluator sees it.
