@@ -21,6 +21,14 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         return out
     }
 
+    /// From 16 bytes in network order, read directly (the stores' dictionaries hold
+    /// addresses this way, and a scan may decode millions).
+    public init(bytes b: UnsafeRawBufferPointer) {
+        precondition(b.count == 16)
+        hi = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        lo = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
     public init(bytes b: some Collection<UInt8>) {
         precondition(b.count == 16)
         var h: UInt64 = 0, l: UInt64 = 0

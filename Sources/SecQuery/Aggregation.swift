@@ -224,22 +224,23 @@ struct GroupTable: Sendable {
     var idCounts: [GroupIDs: Int64] = [:]
 
     mutating func add(_ key: [Value], _ accs: [Accumulator]) {
-        if var mine = groups[key] {
-            for i in mine.indices { mine[i].merge(accs[i]) }
-            groups[key] = mine
-        } else {
-            groups[key] = accs
-        }
+        GroupTable.merge(accs, into: &groups, at: key)
     }
 
     mutating func merge(_ o: GroupTable) {
-        for (k, accs) in o.groups {
-            if var mine = groups[k] {
-                for i in mine.indices { mine[i].merge(accs[i]) }
-                groups[k] = mine
-            } else {
-                groups[k] = accs
+        for (k, accs) in o.groups { GroupTable.merge(accs, into: &groups, at: k) }
+    }
+
+    /// Merges into the entry in place (reading it out first would copy its array, as the
+    /// dictionary still holds it).
+    @inline(__always)
+    static func merge<K: Hashable>(_ accs: [Accumulator], into table: inout [K: [Accumulator]], at key: K) {
+        if let i = table.index(forKey: key) {
+            table.values[i].withUnsafeMutableBufferPointer { mine in
+                for j in mine.indices { mine[j].merge(accs[j]) }
             }
+        } else {
+            table[key] = accs
         }
     }
 
@@ -254,13 +255,20 @@ struct GroupTable: Sendable {
 
     /// Rows of keys then results, ordered by key. A `stats` without `by` over no rows
     /// still answers one row (count 0).
-    func rows(keys: Int, aggregates: [BoundAggregate]) -> [[Value]] {
-        var g = groups
-        if keys == 0 && g.isEmpty { g[[]] = Array(repeating: Accumulator(), count: aggregates.count) }
-        return g.sorted { a, b in
-            for (x, y) in zip(a.key, b.key) where x != y { return Value.order(x, y) }
+    /// `sorted: false` leaves them in no particular order, for a caller that sorts them
+    /// next with the keys as the last tie-break.
+    func rows(keys: Int, aggregates: [BoundAggregate], sorted: Bool = true) -> [[Value]] {
+        if keys == 0 && groups.isEmpty { return [aggregates.map { Accumulator().result($0) }] }
+        // Rows first, then sorted (moving a row moves one reference, not its accumulators).
+        var out: [[Value]] = []
+        out.reserveCapacity(groups.count)
+        for (k, accs) in groups { out.append(k + zip(aggregates, accs).map { $1.result($0) }) }
+        guard sorted else { return out }
+        out.sort { a, b in
+            for i in 0..<keys where a[i] != b[i] { return Value.order(a[i], b[i]) }
             return false
-        }.map { k, accs in k + zip(aggregates, accs).map { $1.result($0) } }
+        }
+        return out
     }
 }
 
@@ -405,6 +413,9 @@ struct FastStats {
                 }
             }
         }
+        // Each selected row's group; the aggregates then run a column at a time.
+        var groupOf = [Int32](repeating: 0, count: onlyCounts ? 0 : rows.count)
+        let anyDistinct = aggregates.contains { $0.kind == .dc }
         for (j, r) in rows.enumerated() where !(dense && onlyCounts) {
             let row = Int(r)
             var g: Int
@@ -412,12 +423,12 @@ struct FastStats {
                 let code = combined[j]
                 let known = dense ? slotOf[code] : slotMap[code, default: -1]
                 if known >= 0 { g = Int(known) } else {
-                    keyOf.append(dictKeys.map { $0!.values[Int($0!.codes[row])] })
+                    // The key's values are looked up from the code at the end, if needed.
                     groupCodes.append(code)
-                    g = keyOf.count - 1
+                    g = groupCodes.count - 1
                     if onlyCounts { counts.append(0) } else {
                         accs.append(contentsOf: repeatElement(Accumulator(), count: nAggs))
-                        dcCodes.append(contentsOf: repeatElement([], count: nAggs))
+                        if anyDistinct { dcCodes.append(contentsOf: repeatElement([], count: nAggs)) }
                     }
                     if dense { slotOf[code] = Int32(g) } else { slotMap[code] = Int32(g) }
                 }
@@ -433,36 +444,17 @@ struct FastStats {
                     g = keyOf.count - 1
                     if onlyCounts { counts.append(0) } else {
                         accs.append(contentsOf: repeatElement(Accumulator(), count: nAggs))
-                        dcCodes.append(contentsOf: repeatElement([], count: nAggs))
+                        if anyDistinct { dcCodes.append(contentsOf: repeatElement([], count: nAggs)) }
                     }
                     hashed[kv] = g
                 }
             }
-            if onlyCounts { counts[g] += 1; continue }
+            if onlyCounts { counts[g] += 1 } else { groupOf[j] = Int32(g) }
+        }
+        if !onlyCounts {
             for (a, agg) in aggregates.enumerated() {
-                let i = g * nAggs + a
-                guard let col = argCols[a] else { accs[i].count += 1; continue } // count()
-                switch agg.kind {
-                case .count:
-                    if !col.value(row).isNull { accs[i].count += 1 }
-                case .dc:
-                    if case .dict(let codes, _) = col {
-                        if codes[row] != 0 { dcCodes[i].insert(codes[row]) }
-                    } else {
-                        accs[i].add(.dc, col.value(row))
-                    }
-                case .first, .last:
-                    let t: Int64 = if case .times(let ts)? = timeCol { ts[row] } else { 0 }
-                    accs[i].add(agg.kind, col.value(row), time: t, seq: Int64(ctx.firstSeq) + Int64(row))
-                case .sum, .avg:
-                    if case .ints(let v, let nulls, _) = col {
-                        if nulls.isEmpty || !nulls[row] { accs[i].intSum &+= v[row]; accs[i].count += 1 }
-                    } else {
-                        accs[i].add(agg.kind, col.value(row))
-                    }
-                default:
-                    accs[i].add(agg.kind, col.value(row))
-                }
+                addColumn(a, agg, argCols[a], rows: rows, groupOf: groupOf, groups: accs.count / nAggs,
+                          accs: &accs, dcCodes: &dcCodes, timeCol: timeCol, firstSeq: Int64(ctx.firstSeq))
             }
         }
         // Dense groups of bank-dictionary keys are merged by id, not by value.
@@ -479,6 +471,17 @@ struct FastStats {
                 return GroupIDs(ids)
             }
         }
+        if coded && !(dense && onlyCounts) {
+            keyOf = groupIDs != nil ? Array(repeating: [], count: groupCodes.count) : groupCodes.map { code in
+                var rest = code
+                var kv = [Value](repeating: .null, count: dictKeys.count)
+                for k in stride(from: dictKeys.count - 1, through: 0, by: -1) {
+                    kv[k] = dictKeys[k]!.values[rest % radix[k]]
+                    rest /= radix[k]
+                }
+                return kv
+            }
+        }
         for g in keyOf.indices {
             var groupAccs: [Accumulator]
             if onlyCounts {
@@ -486,22 +489,73 @@ struct FastStats {
                 for a in 0..<nAggs { groupAccs[a].count = counts[g] }
             } else {
                 groupAccs = Array(accs[(g * nAggs)..<((g + 1) * nAggs)])
-                for a in 0..<nAggs where !dcCodes[g * nAggs + a].isEmpty {
+                for a in 0..<nAggs where anyDistinct && !dcCodes[g * nAggs + a].isEmpty {
                     if case .dict(_, let values)? = argCols[a] {
                         for c in dcCodes[g * nAggs + a] { groupAccs[a].addDistinct(values[Int(c)]) }
                     }
                 }
             }
             if let ids = groupIDs?[g] {
-                if var mine = table.idGroups[ids] {
-                    for i in mine.indices { mine[i].merge(groupAccs[i]) }
-                    table.idGroups[ids] = mine
-                } else {
-                    table.idGroups[ids] = groupAccs
-                }
+                GroupTable.merge(groupAccs, into: &table.idGroups, at: ids)
             } else {
                 table.add(keyOf[g], groupAccs)
             }
+        }
+    }
+}
+
+extension FastStats {
+    /// Adds one aggregate's argument column over the block's selected rows
+    /// (`groupOf[j]`: the group of `rows[j]`). The column's type is settled once, then a
+    /// tight loop per case; integer and time `min`/`max` are kept per group as numbers
+    /// and turned into values once per group.
+    func addColumn(_ a: Int, _ agg: BoundAggregate, _ col: Decoded?, rows: [Int32], groupOf: [Int32], groups: Int,
+                   accs: inout [Accumulator], dcCodes: inout [Set<UInt32>], timeCol: Decoded?, firstSeq: Int64) {
+        let n = aggregates.count
+        guard let col else {
+            accs.withUnsafeMutableBufferPointer { ap in for g in groupOf { ap[Int(g) * n + a].count += 1 } }
+            return
+        }
+        switch (agg.kind, col) {
+        case (.sum, .ints(let v, let nulls, false)), (.avg, .ints(let v, let nulls, false)):
+            accs.withUnsafeMutableBufferPointer { ap in
+                v.withUnsafeBufferPointer { vp in
+                    for (j, r) in rows.enumerated() where nulls.isEmpty || !nulls[Int(r)] {
+                        let i = Int(groupOf[j]) * n + a
+                        ap[i].intSum &+= vp[Int(r)]
+                        ap[i].count += 1
+                    }
+                }
+            }
+        case (.min, .times(let v)), (.max, .times(let v)), (.min, .ints(let v, _, false)), (.max, .ints(let v, _, false)):
+            let isMin = agg.kind == .min
+            var nulls: [Bool] = []
+            if case .ints(_, let ns, _) = col { nulls = ns }
+            var best = [Int64](repeating: isMin ? .max : .min, count: groups)
+            var seen = [Bool](repeating: false, count: groups)
+            v.withUnsafeBufferPointer { vp in
+                for (j, r) in rows.enumerated() where nulls.isEmpty || !nulls[Int(r)] {
+                    let g = Int(groupOf[j]), x = vp[Int(r)]
+                    seen[g] = true
+                    if isMin ? x < best[g] : x > best[g] { best[g] = x }
+                }
+            }
+            let asTime = if case .times = col { true } else { false }
+            for g in 0..<groups where seen[g] {
+                accs[g * n + a].add(agg.kind, asTime ? .time(best[g]) : .int(best[g]))
+            }
+        case (.count, _):
+            for (j, r) in rows.enumerated() where !col.value(Int(r)).isNull { accs[Int(groupOf[j]) * n + a].count += 1 }
+        case (.dc, .dict(let codes, _)):
+            for (j, r) in rows.enumerated() where codes[Int(r)] != 0 { dcCodes[Int(groupOf[j]) * n + a].insert(codes[Int(r)]) }
+        case (.first, _), (.last, _):
+            let times: [Int64] = if case .times(let ts)? = timeCol { ts } else { [] }
+            for (j, r) in rows.enumerated() {
+                let row = Int(r)
+                accs[Int(groupOf[j]) * n + a].add(agg.kind, col.value(row), time: times.isEmpty ? 0 : times[row], seq: firstSeq + Int64(row))
+            }
+        default:
+            for (j, r) in rows.enumerated() { accs[Int(groupOf[j]) * n + a].add(agg.kind, col.value(Int(r))) }
         }
     }
 }

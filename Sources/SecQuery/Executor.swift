@@ -91,8 +91,14 @@ public struct Executor: Sendable {
             } while start < keys.count
         }
         let limit = groupLimit
+        // A sequence's events carry CloudTrail's event id, which lives in the raw record:
+        // read it for the matched events only, not for every candidate row.
+        let deferredID = Executor.deferredEventIDSlot(q)
+        var scanning = plan
+        if let i = deferredID { scanning.query.slots[i] = nil }
+        let scanPlan = scanning
         let partials = BankStore.parallelMap(units) { unit in
-            Result { try ScanWorker(plan: plan, unit: unit, groupLimit: limit).run() }
+            Result { try ScanWorker(plan: scanPlan, unit: unit, groupLimit: limit).run() }
         }
         var outputs: [ScanOutput] = []
         for p in partials { outputs.append(try p.get()) }
@@ -113,9 +119,16 @@ public struct Executor: Sendable {
                 if let g = o.groups { merged.merge(g) }
                 if merged.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
             }
-            rows = merged.rows(keys: keys.count, aggregates: aggs)
-            notes += merged.notes(aggregates: aggs)
             remaining.removeFirst()
+            if case .sort(let order)? = remaining.first {
+                // Sorted once, by the sort's keys then the group keys: the order a stable
+                // sort of key-ordered groups gives.
+                rows = merged.rows(keys: keys.count, aggregates: aggs, sorted: false)
+                remaining[0] = .sort(order + keys.indices.map { BoundStage.SortKey(expr: .slot($0, keys[$0].name), descending: false) })
+            } else {
+                rows = merged.rows(keys: keys.count, aggregates: aggs)
+            }
+            notes += merged.notes(aggregates: aggs)
             profile.append(StageProfile(name: q.stages[0].description + " (during the scan)", rowsIn: stats.rowsMatched,
                                         rowsOut: rows.count, seconds: 0))
         } else {
@@ -155,6 +168,10 @@ public struct Executor: Sendable {
             rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes, context: &context)
             let t0 = DispatchTime.now().uptimeNanoseconds, rowsIn = rows.count
             (rows, sequenceEvents) = try m.run(rows)
+            if let i = deferredID, var events = sequenceEvents {
+                try fillEventIDs(&events, slot: i, slots: q.slots)
+                sequenceEvents = events
+            }
             context.profile.append(StageProfile(name: m.description, rowsIn: rowsIn, rowsOut: rows.count,
                                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
         } else {
@@ -167,6 +184,48 @@ public struct Executor: Sendable {
                                  notes: notes)
         result.sequenceEvents = sequenceEvents
         return result
+    }
+
+    /// The `event_id` slot of a query that is a scan then a `sequence` whose conditions
+    /// and keys do not read it (so the scan may leave it null until the end).
+    static func deferredEventIDSlot(_ q: BoundQuery) -> Int? {
+        guard q.stages.count == 1, case .sequence(let m) = q.stages[0],
+              let i = q.slots.firstIndex(where: { if case .field(.eventID)? = $0 { true } else { false } }) else { return nil }
+        var reads = false
+        for e in m.keys.map(\.expr) + m.steps + (m.until.map { [$0] } ?? []) {
+            e.visit { if case .slot(let j, _) = $0, j == i { reads = true } }
+        }
+        return reads ? nil : i
+    }
+
+    /// Fills the `event_id` of each sequence event left null by the scan, from the raw
+    /// record of the event's block (each block decompressed once).
+    func fillEventIDs(_ events: inout [[[Value]]], slot: Int, slots: [ScanSlot?]) throws {
+        func index(_ f: Field) -> Int? { slots.firstIndex { if case .field(let g)? = $0 { g == f } else { false } } }
+        guard let b = index(.bank), let s = index(.seq) else { return }
+        var wanted: [String: [(Int, Int, UInt64)]] = [:]
+        for (x, seqEvents) in events.enumerated() {
+            for (y, row) in seqEvents.enumerated() where row[slot].isNull {
+                guard case .string(let bank) = row[b], case .int(let n) = row[s] else { continue }
+                wanted[bank, default: []].append((x, y, UInt64(n)))
+            }
+        }
+        let path = [BoundExpr.RawPathSegment(name: "eventID", index: nil)]
+        for (bankID, list) in wanted {
+            try store.bank(bankID).read { snap in
+                var blocks: [BlockKey: (first: UInt64, raws: RawRecords?)] = [:]
+                for (x, y, n) in list {
+                    guard let key = try snap.blockKey(containing: n) else { continue }
+                    if blocks[key] == nil {
+                        let header = try snap.block(key) { try BlockHeader(decoding: $0) }
+                        guard let header, !BlockDraft.storesEventID(header.source) else { blocks[key] = (0, nil); continue }
+                        blocks[key] = (header.firstSeq, try snap.raw(key))
+                    }
+                    guard let (first, raws) = blocks[key], let raws, n >= first, Int(n - first) < raws.count else { continue }
+                    events[x][y][slot] = raws.withRecord(Int(n - first)) { RawJSON.value(in: $0, path: path) }
+                }
+            }
+        }
     }
 
     /// The blocks a bank may hold matches in, in key order, and the sequence numbers

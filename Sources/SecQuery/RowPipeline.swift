@@ -106,7 +106,8 @@ enum RowPipeline {
                 for r in rows {
                     let src = RowSource(row: r)
                     let k = keys.map { Eval.evaluate($0.expr, src) }
-                    var accs = table.groups[k] ?? Array(repeating: Accumulator(), count: aggs.count)
+                    // Taken out of the table while it is updated, so it is not copied.
+                    var accs = table.groups.removeValue(forKey: k) ?? Array(repeating: Accumulator(), count: aggs.count)
                     for (i, a) in aggs.enumerated() {
                         if let arg = a.argument {
                             let v = Eval.evaluate(arg, src)

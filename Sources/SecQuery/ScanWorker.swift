@@ -137,9 +137,17 @@ struct ScanWorker {
                 switch try BlockDecoder.column(info, count: header.count, in: value) {
                 case .times(let t): ctx.columns[Int(f.columnID)] = .times(t)
                 case .global(let codes, let table):
+                    // Only the values the selected rows use (the others are never read:
+                    // the selection only shrinks).
+                    var used: [Bool] = []
+                    if rows.count < table.count {
+                        used = [Bool](repeating: false, count: table.count + 1)
+                        for r in rows { used[Int(codes[Int(r)])] = true }
+                    }
                     var values: [Value] = [.null]
                     values.reserveCapacity(table.count + 1)
-                    for id in table {
+                    for (i, id) in table.enumerated() {
+                        if !used.isEmpty && !used[i + 1] { values.append(.null); continue }
                         if let v = dictValues[id] { values.append(v); continue }
                         let v = try snap.dictionaryValue(id)
                         dictValues[id] = v
@@ -203,6 +211,13 @@ struct ScanWorker {
                             var tableValues: [Value]
                             if info.encoding == .globalDict {
                                 let table = try BlockDecoder.globalTable(info, in: value)
+                                if sel.count < table.count {
+                                    // Fewer rows left than values: test the rows instead.
+                                    try decode(f, header, value, ctx, rows: sel)
+                                    readRows = true
+                                    sel = sel.filter { ctx.row = Int($0); return Eval.truth(Eval.evaluate(c, ctx)) }
+                                    continue
+                                }
                                 tableValues = [.null]
                                 for id in table {
                                     if let v = dictValues[id] { tableValues.append(v); continue }

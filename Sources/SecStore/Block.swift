@@ -216,7 +216,7 @@ package enum DictEntry: Hashable, Sendable {
     package init?(keyBytes b: UnsafeRawBufferPointer) {
         guard let tag = b.first else { return nil }
         if tag == 0 { self = .string(String(decoding: b.dropFirst(), as: UTF8.self)) }
-        else if tag == 1, b.count == 17 { self = .ip(IPAddress(bytes: b.dropFirst())) }
+        else if tag == 1, b.count == 17 { self = .ip(IPAddress(bytes: UnsafeRawBufferPointer(rebasing: b[1...]))) }
         else { return nil }
     }
 
