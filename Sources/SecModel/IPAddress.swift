@@ -156,7 +156,13 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         return IPAddress(hi: ip.hi & m(bits), lo: ip.lo & m(bits - 64))
     }
 
-    public func contains(_ ip: IPAddress) -> Bool { CIDR.mask(ip, bits) == network }
+    /// True for an IPv4 prefix (`a.b.c.d/n`, or the same written `::ffff:a.b.c.d/n`).
+    public var isV4: Bool { bits >= 96 && network.isV4 }
+
+    /// Addresses of the prefix's own family: `::/0` holds every IPv6 address and no IPv4
+    /// one (IPv4 addresses are kept as `::ffff:a.b.c.d`, but an analyst's `::/0`, like a
+    /// security group's, means IPv6), and `0.0.0.0/0` every IPv4 address.
+    public func contains(_ ip: IPAddress) -> Bool { ip.isV4 == isV4 && CIDR.mask(ip, bits) == network }
 
     public var description: String {
         network.isV4 && bits >= 96 ? "\(network)/\(bits - 96)" : "\(network)/\(bits)"

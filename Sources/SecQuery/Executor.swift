@@ -45,8 +45,10 @@ public struct ExecutionStats: Sendable, Equatable {
 /// Runs plans over the store, a block at a time, banks and block ranges in parallel.
 public struct Executor: Sendable {
     public let store: Store
-    /// Groups a `stats` may hold in memory before the query stops with an error (each scan
-    /// unit, and all of them merged): a few hundred bytes each, so about 1-2 GB at most.
+    /// Groups a `stats` may hold in memory before the query stops with an error: the
+    /// merged answer, and each scan piece's own table, hold at most this many; all the
+    /// pieces' tables together (a group seen by several pieces counts in each) at most
+    /// twice as many. A few hundred bytes each: about 2-3 GB at the very most.
     public static let defaultGroupLimit = 5_000_000
     /// Groups a `stats` may hold in memory before the query stops.
     public var groupLimit: Int
@@ -97,8 +99,9 @@ public struct Executor: Sendable {
         var scanning = plan
         if let i = deferredID { scanning.query.slots[i] = nil }
         let scanPlan = scanning
+        let budget = GroupBudget(limit: 2 * limit)
         let partials = BankStore.parallelMap(units) { unit in
-            Result { try ScanWorker(plan: scanPlan, unit: unit, groupLimit: limit).run() }
+            Result { try ScanWorker(plan: scanPlan, unit: unit, groupLimit: limit, budget: budget).run() }
         }
         var outputs: [ScanOutput] = []
         for p in partials { outputs.append(try p.get()) }
@@ -299,7 +302,26 @@ extension QueryError.Code {
 
 extension GroupLimitExceeded {
     func queryError(at range: SourceRange) -> QueryError {
-        QueryError(.tooManyGroups, "more than \(limit) groups: the stats would not fit in memory",
+        QueryError(.tooManyGroups, whileScanning
+                   ? "more than \(limit) groups held by the scan's pieces together: the stats would not fit in memory"
+                   : "more than \(limit) groups: the stats would not fit in memory",
                    at: range, help: "group by fewer or narrower fields ('by'), or narrow the time range ('since', 'between')")
+    }
+}
+
+/// The groups every scan piece's table holds, together, against one limit.
+final class GroupBudget: @unchecked Sendable {
+    private let lock = NSLock()
+    private var used = 0
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts `n` more groups; false once the total passes the limit.
+    func take(_ n: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        used += n
+        return used <= limit
     }
 }

@@ -223,4 +223,7 @@ struct GroupLimitExceeded: Error {
     let limit: Int
     /// The index of the `stats` among the bound query's stages.
     let stage: Int
+    /// True when the scan pieces' tables together passed their budget (each piece keeps
+    /// its own table until they are merged).
+    var whileScanning = false
 }

@@ -88,6 +88,8 @@ struct ScanWorker {
     let unit: Unit
     /// Groups a leading `stats` may hold; past it the scan throws ``GroupLimitExceeded``.
     var groupLimit = GroupTable.defaultLimit
+    /// Shared by the query's pieces: the groups all their tables hold (nil: no budget).
+    var budget: GroupBudget? = nil
 
     func run() throws -> ScanOutput {
         let q = plan.query
@@ -255,8 +257,12 @@ struct ScanWorker {
 
                     if let fast {
                         for f in fast.fields { try decode(f, header, value, ctx, rows: sel) }
+                        let before = out.groups!.count
                         fast.aggregate(ctx, rows: sel, into: &out.groups!)
                         if out.groups!.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+                        if let budget, out.groups!.count > before, !budget.take(out.groups!.count - before) {
+                            throw GroupLimitExceeded(limit: budget.limit, stage: 0, whileScanning: true)
+                        }
                         return false
                     }
                     for f in slotFields { try decode(f, header, value, ctx, rows: sel) }

@@ -500,9 +500,9 @@ struct QueryGenerator {
             if chance(25) {
                 nets = [("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16)].map { Net(ip: OV.ipBytes($0.0)!, prefix: $0.1) }
             } else {
-                // IPv6 networks come from the data's IPv6 sources (2000::/3), never ::/n with n <= 80:
-                // secq holds IPv4 as ::ffff:a.b.c.d, so cidr("::/0") matches every IPv4 address,
-                // which docs/query.md does not say (this evaluator keeps the families apart).
+                // Networks around the data's addresses, and now and then ::/0 (every IPv6
+                // address and no IPv4 one, though secq holds IPv4 as ::ffff:a.b.c.d).
+                if chance(15) { nets.append(Net(ip: OV.ipBytes("::")!, prefix: 0)) }
                 for _ in 0..<(1 + int(2)) {
                     guard case .ip(let b, let t) = value("src_ip") else { continue }
                     nets.append(Net(ip: b, prefix: t.contains(":") ? pick([32, 48, 64, 128]) : pick([8, 16, 24, 32])))

@@ -89,6 +89,12 @@ import Testing
             #expect(e.range.text(in: text) == blamed[...], "\(text)")
             #expect(e.render(query: text).contains("^^^"))
         }
+        // Groups every scan piece sees count once per piece: past twice the limit in
+        // all, the query stops though its answer alone would fit.
+        let outcomes = try run("stats count() by outcome").rows.count
+        let held = try #require(try limitError("stats count() by outcome", limit: outcomes))
+        #expect(held.code == .tooManyGroups)
+        #expect(held.message.contains("held by the scan's pieces together"), "\(held.message)")
         // Of two stats, the one past the limit is blamed: here the first.
         let text = "stats count() by principal, action | stats count() by principal"
         let e = try #require(try limitError(text, limit: principals))

@@ -56,6 +56,21 @@ import Testing
         #expect(CIDR("10.0.0.0/33") == nil && CIDR("2001:db8::/129") == nil && CIDR("x/8") == nil)
         #expect(CIDR("0.0.0.0/0")!.contains(IPAddress("8.8.8.8")!))
         #expect(CIDR("10.1.2.3/8")!.description == "10.0.0.0/8")
+        // Each family's "anything" holds only its own family.
+        let any6 = try #require(CIDR("::/0")), any4 = try #require(CIDR("0.0.0.0/0"))
+        #expect(any6.contains(IPAddress("2001:db8::1")!) && !any6.contains(IPAddress("8.8.8.8")!))
+        #expect(any4.contains(IPAddress("8.8.8.8")!) && !any4.contains(IPAddress("2001:db8::1")!))
+        #expect(CIDR("::ffff:8.8.0.0/16")!.contains(IPAddress("8.8.8.8")!), "an IPv4-mapped prefix is an IPv4 one")
+        #expect(!CIDR("::/64")!.contains(IPAddress("1.2.3.4")!))
+    }
+
+    /// Addresses read from 16 stored bytes equal those parsed from text.
+    @Test func addressesFromBytes() {
+        for text in ["8.8.8.8", "2001:db8::1", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "10.0.0.255"] {
+            let ip = IPAddress(text)!
+            let viaRaw = ip.bytes.withUnsafeBytes { IPAddress(bytes: $0) }
+            #expect(viaRaw == ip && IPAddress(bytes: ip.bytes) == ip, "\(text)")
+        }
     }
 
     @Test func timesAgainstFoundation() {
