@@ -324,6 +324,17 @@ struct FastStats {
             ? [UInt32](repeating: 0, count: ctx.count) : []
         let dictKeys: [(codes: [UInt32], values: [Value])?] = keys.map { k in
             if k.bin == nil, BlockContext.blockConstant.contains(k.field) { return (zeros, [ctx.field(k.field)]) }
+            if let size = k.bin, size > 0, case .times(let t)? = ctx.columns[Int(k.field.columnID)] {
+                // `bin(time, D)` as a dictionary: code i + 1 is the block's i-th bin.
+                var lo = Int64.max, hi = Int64.min
+                for r in rows { lo = min(lo, t[Int(r)]); hi = max(hi, t[Int(r)]) }
+                guard lo <= hi else { return nil }
+                let first = Eval.floorDiv(lo, size), n = Eval.floorDiv(hi, size) - first + 1
+                guard n <= 1 << 16 else { return nil }
+                var codes = [UInt32](repeating: 0, count: ctx.count)
+                for r in rows { codes[Int(r)] = UInt32(Eval.floorDiv(t[Int(r)], size) - first + 1) }
+                return (codes, [.null] + (0..<n).map { .time((first + $0) * size) })
+            }
             guard k.bin == nil, case .dict(let c, let v)? = ctx.columns[Int(k.field.columnID)] else { return nil }
             return (c, v)
         }

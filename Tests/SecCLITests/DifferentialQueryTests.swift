@@ -160,8 +160,12 @@ struct DiffRecord {
     let time: Int64
     let fields: [String: OV]
 
+    /// `bin:N` is `bin(time, N ms)`.
     func value(_ f: String) -> OV? {
-        f == "time" ? .time(time) : f == "event_id" ? .text(eventID) : fields[f]
+        if f.hasPrefix("bin:"), let size = Int64(f.dropFirst(4)) {
+            return .time((time >= 0 ? time / size : (time - size + 1) / size) * size)
+        }
+        return f == "time" ? .time(time) : f == "event_id" ? .text(eventID) : fields[f]
     }
 }
 
@@ -375,7 +379,7 @@ struct DiffQuery {
                 groups[k] = g
             }
             if keys.isEmpty && groups.isEmpty { groups[[]] = (0, 0, [], .max, .min) }
-            var cols = keys + ["count()"]
+            var cols = keys.map { $0.hasPrefix("bin:") ? "time" : $0 } + ["count()"]
             if let dc { cols.append("dc(\(dc))"); if countOf { cols.append("count(\(dc))") } }
             if minMax { cols += ["min(time)", "max(time)"] }
             let expected: [Row] = groups.map { k, g in
@@ -576,13 +580,22 @@ struct QueryGenerator {
             var keys: [String] = []
             let nKeys = chance(10) ? 0 : chance(60) ? 1 : 2
             while keys.count < nKeys { let k = pick(DiffOracle.textFields + ["src_ip"]); if !keys.contains(k) { keys.append(k) } }
+            // A time bin as one key now and then (10 minutes, an hour or a day).
+            let bins: [(String, Int64)] = [("10m", 600_000), ("1h", 3_600_000), ("1d", 86_400_000)]
+            var keyText = keys
+            if !keys.isEmpty, chance(30) {
+                let (d, ms) = pick(bins)
+                let i = int(keys.count)
+                keys[i] = "bin:\(ms)"
+                keyText[i] = "bin(time, \(d))"
+            }
             let dc = chance(50) ? pick(DiffOracle.textFields + ["src_ip"]) : nil
             let minMax = chance(50), countOf = chance(50)
             tail = .stats(keys: keys, dc: dc, countOf: countOf, minMax: minMax)
             var aggs = ["count()"]
             if let dc { aggs.append("dc(\(dc))"); if countOf { aggs.append("count(\(dc))") } }
             if minMax { aggs += ["min(time)", "max(time)"] }
-            stages.append("stats " + aggs.joined(separator: ", ") + (keys.isEmpty ? "" : " by " + keys.joined(separator: ", ")))
+            stages.append("stats " + aggs.joined(separator: ", ") + (keys.isEmpty ? "" : " by " + keyText.joined(separator: ", ")))
         case 2:
             let a = pick(fields)
             var b = pick(fields)
