@@ -93,11 +93,12 @@ public struct Executor: Sendable {
             } while start < keys.count
         }
         let limit = groupLimit
-        // A sequence's events carry CloudTrail's event id, which lives in the raw record:
-        // read it for the matched events only, not for every candidate row.
-        let deferredID = Executor.deferredEventIDSlot(q)
+        // A sequence's events carry every field (CloudTrail's event id from the raw
+        // record): the scan reads what the matching needs, and the matched events are
+        // read whole afterwards.
+        let deferred = Executor.deferredSlots(q)
         var scanning = plan
-        if let i = deferredID { scanning.query.slots[i] = nil }
+        for i in deferred { scanning.query.slots[i] = nil }
         let scanPlan = scanning
         let budget = GroupBudget(limit: 2 * limit)
         let partials = BankStore.parallelMap(units) { unit in
@@ -171,8 +172,8 @@ public struct Executor: Sendable {
             rows = try RowPipeline.run(Array(remaining.dropLast()), rows: rows, width: q.slots.count, notes: &notes, context: &context)
             let t0 = DispatchTime.now().uptimeNanoseconds, rowsIn = rows.count
             (rows, sequenceEvents) = try m.run(rows)
-            if let i = deferredID, var events = sequenceEvents {
-                try fillEventIDs(&events, slot: i, slots: q.slots)
+            if !deferred.isEmpty, var events = sequenceEvents {
+                try readWhole(&events, plan: plan)
                 sequenceEvents = events
             }
             context.profile.append(StageProfile(name: m.description, rowsIn: rowsIn, rowsOut: rows.count,
@@ -189,45 +190,41 @@ public struct Executor: Sendable {
         return result
     }
 
-    /// The `event_id` slot of a query that is a scan then a `sequence` whose conditions
-    /// and keys do not read it (so the scan may leave it null until the end).
-    static func deferredEventIDSlot(_ q: BoundQuery) -> Int? {
-        guard q.stages.count == 1, case .sequence(let m) = q.stages[0],
-              let i = q.slots.firstIndex(where: { if case .field(.eventID)? = $0 { true } else { false } }) else { return nil }
-        var reads = false
+    /// The slots of a query that is a scan then a `sequence` that the matching does not
+    /// read (its keys, steps and `until`, and the time, bank and sequence number that
+    /// order events): the scan may leave them null until the sequences are known.
+    static func deferredSlots(_ q: BoundQuery) -> [Int] {
+        guard q.stages.count == 1, case .sequence(let m) = q.stages[0] else { return [] }
+        var needed: Set<Int> = [SequenceMatcher.timeSlot, SequenceMatcher.bankSlot, SequenceMatcher.seqSlot]
         for e in m.keys.map(\.expr) + m.steps + (m.until.map { [$0] } ?? []) {
-            e.visit { if case .slot(let j, _) = $0, j == i { reads = true } }
+            e.visit { if case .slot(let j, _) = $0 { needed.insert(j) } }
         }
-        return reads ? nil : i
+        return q.slots.indices.filter { q.slots[$0] != nil && !needed.contains($0) }
     }
 
-    /// Fills the `event_id` of each sequence event left null by the scan, from the raw
-    /// record of the event's block (each block decompressed once).
-    func fillEventIDs(_ events: inout [[[Value]]], slot: Int, slots: [ScanSlot?]) throws {
-        func index(_ f: Field) -> Int? { slots.firstIndex { if case .field(let g)? = $0 { g == f } else { false } } }
-        guard let b = index(.bank), let s = index(.seq) else { return }
-        var wanted: [String: [(Int, Int, UInt64)]] = [:]
+    /// Replaces each sequence event (read with the deferred slots null) by the whole
+    /// event: the blocks holding them are read again, for those rows only.
+    func readWhole(_ events: inout [[[Value]]], plan: Plan) throws {
+        var wanted: [String: [(x: Int, y: Int, seq: UInt64)]] = [:]
         for (x, seqEvents) in events.enumerated() {
-            for (y, row) in seqEvents.enumerated() where row[slot].isNull {
-                guard case .string(let bank) = row[b], case .int(let n) = row[s] else { continue }
+            for (y, row) in seqEvents.enumerated() {
+                guard case .string(let bank) = row[SequenceMatcher.bankSlot], case .int(let n) = row[SequenceMatcher.seqSlot] else { continue }
                 wanted[bank, default: []].append((x, y, UInt64(n)))
             }
         }
-        let path = [BoundExpr.RawPathSegment(name: "eventID", index: nil)]
+        var whole = plan
+        whole.filter = []
+        whole.query.stages = []
+        whole.query.from = nil
+        whole.query.to = nil
         for (bankID, list) in wanted {
-            try store.bank(bankID).read { snap in
-                var blocks: [BlockKey: (first: UInt64, raws: RawRecords?)] = [:]
-                for (x, y, n) in list {
-                    guard let key = try snap.blockKey(containing: n) else { continue }
-                    if blocks[key] == nil {
-                        let header = try snap.block(key) { try BlockHeader(decoding: $0) }
-                        guard let header, !BlockDraft.storesEventID(header.source) else { blocks[key] = (0, nil); continue }
-                        blocks[key] = (header.firstSeq, try snap.raw(key))
-                    }
-                    guard let (first, raws) = blocks[key], let raws, n >= first, Int(n - first) < raws.count else { continue }
-                    events[x][y][slot] = raws.withRecord(Int(n - first)) { RawJSON.value(in: $0, path: path) }
-                }
-            }
+            let bank = try store.bank(bankID)
+            let seqs = Set(list.map(\.seq))
+            let keys = try bank.read { snap in try Set(seqs.compactMap { try snap.blockKey(containing: $0) }) }.sorted()
+            let out = try ScanWorker(plan: whole, unit: Unit(bank: bank, keys: keys, seqs: seqs)).run()
+            var bySeq: [Int64: [Value]] = [:]
+            for row in out.rows { if case .int(let n) = row[SequenceMatcher.seqSlot] { bySeq[n] = row } }
+            for (x, y, n) in list { if let row = bySeq[Int64(n)] { events[x][y] = row } }
         }
     }
 
