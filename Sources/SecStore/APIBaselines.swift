@@ -30,6 +30,7 @@ public struct APIBaselines: Projection {
     public static let version: UInt32 = 1
     public static let databases = ["principals", "apis"]
     public static let fields: Set<Field> = [.region, .principal, .service, .action]
+    public static let sources: Set<Source>? = [.cloudtrail]
 
     /// APIs kept per principal, account and region.
     public var cap: Int

@@ -27,8 +27,11 @@ extension BankSnapshot {
     ///     the idempotency index) and stays nil.
     ///   - raw: with true, each event's `raw` holds its original record (decompressed per
     ///     block); otherwise `raw` is empty.
+    ///   - sources: only events of these sources, nil for all. Blocks of other sources are
+    ///     passed over by their header (nothing decoded); `next` moves past them.
     /// - Throws: `StoreError(.corrupt)` for a malformed block, `LMDBError`.
-    public func log(from: UInt64, limit: Int, fields: Set<Field>? = nil, raw: Bool = false) throws -> LogBatch {
+    public func log(from: UInt64, limit: Int, fields: Set<Field>? = nil, raw: Bool = false,
+                    sources: Set<Source>? = nil) throws -> LogBatch {
         let head = try state().nextSeq - 1
         var from = max(from, 1)
         var out: [Event] = []
@@ -51,6 +54,10 @@ extension BankSnapshot {
             let done: Bool? = try self.block(key) { value -> Bool in
                 let header = try BlockHeader(decoding: value)
                 guard header.lastSeq >= from else { return false }
+                if let sources, !sources.contains(header.source) {
+                    from = header.lastSeq + 1
+                    return false
+                }
                 let start = Int(from - header.firstSeq)
                 let end = min(header.count, start + (limit - out.count))
                 try decodeRows(key, header, value, start..<end, wanted, raw, &dictValues, into: &out)

@@ -24,6 +24,9 @@ public protocol Projection: Sendable {
     static var fields: Set<Field> { get }
     /// Whether `fold` reads events' raw records.
     static var needsRaw: Bool { get }
+    /// The sources whose events `fold` is given, nil for all (blocks of other sources
+    /// are passed over without decoding; the checkpoint still moves past them).
+    static var sources: Set<Source>? { get }
 
     /// Folds the next events of the log (increasing `seq`, none folded before) into the
     /// state.
@@ -35,6 +38,7 @@ public protocol Projection: Sendable {
 
 extension Projection {
     public static var needsRaw: Bool { false }
+    public static var sources: Set<Source>? { nil }
 }
 
 /// The projections secq keeps up to date after each ingest.
@@ -201,7 +205,7 @@ extension BankStore {
                     if cp == nil { try BankStore.writeCheckpoint(ref, checkpoints, P.name, version: P.version, seq: head) }
                     return (0, head, head)
                 }
-                let run = try snap.log(from: from, limit: batch, fields: P.fields, raw: P.needsRaw)
+                let run = try snap.log(from: from, limit: batch, fields: P.fields, raw: P.needsRaw, sources: P.sources)
                 try p.fold(run.events, into: ProjectionWriter(txn: ref, dbs: state))
                 let checkpoint = run.next - 1
                 try BankStore.writeCheckpoint(ref, checkpoints, P.name, version: P.version, seq: checkpoint)

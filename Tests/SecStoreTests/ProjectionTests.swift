@@ -21,6 +21,7 @@ struct FailingBaselines: Projection {
     static let version = APIBaselines.version
     static let databases = APIBaselines.databases
     static let fields = APIBaselines.fields
+    static let sources = APIBaselines.sources
     let failAt: Int
     let calls = CallCounter()
 
@@ -36,6 +37,7 @@ struct NextVersionBaselines: Projection {
     static let version = APIBaselines.version + 1
     static let databases = APIBaselines.databases
     static let fields = APIBaselines.fields
+    static let sources = APIBaselines.sources
     func fold(_ events: [Event], into state: ProjectionWriter) throws { try APIBaselines().fold(events, into: state) }
 }
 
@@ -115,6 +117,23 @@ struct NextVersionBaselines: Projection {
         let past = try bank.read { try $0.log(from: 4001, limit: 10) }
         #expect(past.events.isEmpty && past.next == 4001)
         #expect(try bank.read { try $0.time(ofSequence: 17) } == all[16].time)
+    }
+
+    @Test func logOfSomeSourcesPassesOverTheOtherBlocks() throws {
+        let t = try TempStore()
+        let bank = try t.store.bank("acme-bank")
+        var batch = ProjectionTests.batches(1, size: 900)[0]
+        for i in batch.indices where i % 3 == 0 {
+            batch[i].source = .vpcflow
+            batch[i].eventClass = .networkActivity
+        }
+        _ = try bank.append(batch)
+        let all = try ProjectionTests.allEvents(bank)
+        let run = try bank.read { try $0.log(from: 1, limit: 10_000, sources: [.cloudtrail]) }
+        #expect(run.events.map(\.seq) == all.filter { $0.source == .cloudtrail }.map(\.seq))
+        #expect(run.events.count == 600 && run.next == 901)
+        let flows = try bank.read { try $0.log(from: 1, limit: 10_000, sources: [.vpcflow]) }
+        #expect(flows.events.count == 300 && flows.events.allSatisfy { $0.eventClass == .networkActivity })
     }
 
     /// The baselines, computed with a naive loop over the log in sequence order.
