@@ -16,10 +16,10 @@ struct ProjectionCommand: ParsableCommand {
         up to date when it ends.
 
         Projections:
-          \(APIBaselines.name)  per principal, account and region: each API (service + action)
-                         called, with first seen, last seen and count; at most 10,000 APIs
-                         per principal, account and region (later new APIs are counted,
-                         not kept)
+          \(APIBaselines.name)  per principal, account and region: each API
+                         (service + action) called, with first seen, last seen
+                         and count; at most 10,000 APIs each (calls of later
+                         new APIs are counted, not kept)
 
         Examples:
           secq projection status
@@ -43,14 +43,17 @@ struct ProjectionStatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Per bank and projection: checkpoint, head, lag and state size.",
         discussion: """
+        state       ok, behind, not built, or rebuild (an older version is stored)
         checkpoint  the last sequence number folded (0: nothing yet)
         head        the bank's last sequence number
-        lag         events not folded yet, and the event time of the head minus the \
-        event time at the checkpoint (how far behind the projection is in log time)
-        state       entries and bytes (LMDB pages) of the projection's databases
+        lag events  events not folded yet
+        lag time    event time at the head minus event time at the checkpoint:
+                    how far behind the projection is in log time
+        entries     entries of the projection's databases, and their size on
+        size        disk (LMDB pages)
 
-        A projection whose stored state is of an older version shows 'rebuild': the \
-        next catch-up (or 'secq ingest') drops it and folds the log again.
+        A projection shown as 'rebuild' is dropped and folded again by the next \
+        'secq projection catch-up' or 'secq ingest'.
 
         Examples:
           secq projection status
@@ -59,7 +62,7 @@ struct ProjectionStatusCommand: ParsableCommand {
 
     @OptionGroup var options: StoreOptions
     @Option(name: .customLong("bank"), help: "Only this bank (repeatable).") var banks: [String] = []
-    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Option(help: ArgumentHelp("Output format: table or json.", valueName: "table|json")) var format: OutputFormat = .table
 
     func validate() throws {
         if format == .csv { throw ValidationError("--format must be table or json") }
