@@ -59,7 +59,7 @@ extension BankSnapshot {
                     return false
                 }
                 let start = Int(from - header.firstSeq)
-                let end = min(header.count, start + (limit - out.count))
+                let end = start + min(header.count - start, limit - out.count)
                 try decodeRows(key, header, value, start..<end, wanted, raw, &dictValues, into: &out)
                 from = header.firstSeq + UInt64(end)
                 return out.count >= limit

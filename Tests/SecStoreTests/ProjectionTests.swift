@@ -107,6 +107,8 @@ struct NextVersionBaselines: Projection {
         #expect(blocks.count >= 4 * 4)
 
         // A run from the middle of a block, with some fields only and no raw records.
+        let rest = try bank.read { try $0.log(from: 1234, limit: .max) }
+        #expect(rest.events.map(\.seq) == Array(1234...4000) && rest.next == 4001)
         let mid = try bank.read { try $0.log(from: 1234, limit: 10, fields: [.principal]) }
         #expect(mid.events.map(\.seq) == Array(1234...1243))
         for (e, full) in zip(mid.events, all[1233...]) {
@@ -210,6 +212,10 @@ struct NextVersionBaselines: Projection {
         let t = try TempStore()
         let bank = try t.store.bank("acme-bank")
         for b in ProjectionTests.batches(2, size: 500) { _ = try bank.append(b) }
+        let fresh = try bank.status(APIBaselines())
+        let (t1, t1000) = try bank.read { (try $0.time(ofSequence: 1)!, try $0.time(ofSequence: 1000)!) }
+        #expect(fresh.storedVersion == nil && fresh.checkpoint == 0 && fresh.head == 1000 && fresh.lagEvents == 1000)
+        #expect(fresh.lagMillis == max(0, t1000 - t1) && fresh.entries == 0)
         try bank.catchUp(APIBaselines())
         let before = try bank.projectionEntries(APIBaselines())
         let stale = try bank.status(NextVersionBaselines())
