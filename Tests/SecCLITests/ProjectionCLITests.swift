@@ -123,6 +123,24 @@ import Testing
         #expect(interrupted > 0, "at least one kill landed before the catch-up finished")
     }
 
+    @Test func quarantineRetryCatchesProjectionsUp() throws {
+        let dir = temporaryDirectory("proj-retry")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let account = "000011112222"
+        let record = #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::\#(account):user/u","accountId":"\#(account)"},"eventTime":"2026-11-02T10:00:01Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","eventID":"00000000-0000-4000-8000-000000000001","recipientAccountId":"\#(account)"}"#
+        try "{\"Records\":[\(record)]}".write(toFile: dir + "/late.json", atomically: true, encoding: .utf8)
+        let store = dir + "/store"
+        #expect(try secq(["init", "--store", store, "--org", data.dir + "/org.json"]).status == 0)
+        #expect(try secq(["ingest", "--store", store, dir + "/late.json"]).status == 0)
+        let org = #"{"banks":[{"id":"late-bank","name":"Late","accounts":[{"id":"\#(account)","name":"late","ou":"prod"}]}]}"#
+        try org.write(toFile: dir + "/org.json", atomically: true, encoding: .utf8)
+        #expect(try secq(["init", "--store", store, "--org", dir + "/org.json"]).status == 0)
+        let r = try secq(["quarantine", "retry", "--store", store])
+        #expect(r.status == 0 && r.out.contains("stored 1"), "\(r.out) \(r.err)")
+        let late = try ProjectionCLITests.status(store)["late-bank"]
+        #expect(late?["checkpoint"] as? Int == 1 && late?["head"] as? Int == 1 && late?["entries"] as? Int == 2)
+    }
+
     @Test func unknownProjectionIsNamedWithASuggestion() throws {
         let store = temporaryDirectory("proj-unknown")
         defer { try? FileManager.default.removeItem(atPath: store) }

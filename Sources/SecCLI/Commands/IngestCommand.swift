@@ -73,10 +73,7 @@ struct IngestCommand: ParsableCommand {
             var projectionSeconds = 0.0
             if !noProjections {
                 let started = Date()
-                for id in try store.org().banks.map(\.id) {
-                    let bank = try store.bank(id)
-                    for p in Projections.builtIn { try bank.catchUp(p) }
-                }
+                try catchUpProjections(store)
                 projectionSeconds = Date().timeIntervalSince(started)
                 s.seconds += projectionSeconds
             }

@@ -38,6 +38,15 @@ func projectionNamed(_ name: String) throws -> any Projection {
     throw CLIError(message: "unknown projection '\(name)'\(hint); known: \(names.joined(separator: ", "))")
 }
 
+/// Brings every built-in projection of every registered bank up to date (after the
+/// commands that append: ingest, quarantine retry).
+func catchUpProjections(_ store: Store) throws {
+    for id in try store.org().banks.map(\.id) {
+        let bank = try store.bank(id)
+        for p in Projections.builtIn { try bank.catchUp(p) }
+    }
+}
+
 struct ProjectionStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
