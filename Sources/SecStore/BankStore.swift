@@ -11,6 +11,8 @@ public final class BankStore: @unchecked Sendable {
     public let id: String
     let env: Environment
     let blocks, raw, seq, dict, dictr, post, ids, fileRanges, chain, meta: DB
+    /// The databases of projections, opened on first use (see `Projection`).
+    let projectionDBs = ProjectionDatabases()
 
     private let cacheLock = PThreadCondition()
     private var idsByEntry = EntryMap()

@@ -127,7 +127,9 @@ public final class Store: @unchecked Sendable {
             }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        let b = try BankStore(id: id, env: EnvironmentRegistry.open(path: dir, maxDBs: 16, mapSize: mapSize))
+        // maxDBs is a limit of this process's handle, not stored in the file: raising it
+        // (projections own databases of their own) opens existing stores unchanged.
+        let b = try BankStore(id: id, env: EnvironmentRegistry.open(path: dir, maxDBs: 64, mapSize: mapSize))
         openBanks[id] = b
         return b
     }

@@ -40,6 +40,9 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Exit with status 2 when any record was quarantined.") var strict = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(name: .customLong("no-progress"), help: "Do not show progress, even on a terminal.") var noProgress = false
+    @Flag(name: .customLong("no-projections"),
+          help: "Do not bring projections up to date at the end (run 'secq projection catch-up' later).")
+    var noProjections = false
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one file or directory (or '-' for standard input)") }
@@ -62,7 +65,18 @@ struct IngestCommand: ParsableCommand {
             if let jobs { opts.jobs = max(1, jobs) }
             opts.batchSize = batch
             opts.progress = !noProgress && !json && Terminal.stderrIsTTY
-            let s = try IngestPipeline(store: store, options: opts).run()
+            var s = try IngestPipeline(store: store, options: opts).run()
+            // Projections catch up once, at the end, bank by bank: folding after each
+            // batch would hold the bank's writer between ingest commits.
+            // Also when nothing new was stored: an ingest killed before this point left
+            // projections behind.
+            var projectionSeconds = 0.0
+            if !noProjections {
+                let started = Date()
+                try catchUpProjections(store)
+                projectionSeconds = Date().timeIntervalSince(started)
+                s.seconds += projectionSeconds
+            }
             let rate = s.seconds > 0 ? Double(s.records) / s.seconds : 0
             let mbs = s.seconds > 0 ? Double(s.parsedBytes) / s.seconds / 1e6 : 0
             if json {
@@ -73,6 +87,7 @@ struct IngestCommand: ParsableCommand {
                     ("cut_files", .int(Int64(s.cutFiles))), ("input_bytes", .int(s.inputBytes)),
                     ("parsed_bytes", .int(s.parsedBytes)), ("seconds", .double((s.seconds * 1000).rounded() / 1000)),
                     ("records_per_second", .int(Int64(rate))),
+                    ("projection_seconds", .double((projectionSeconds * 1000).rounded() / 1000)),
                 ]))
             } else {
                 print("files \(s.files) (\(s.duplicateFiles) already ingested)  records \(s.records)  stored \(s.stored)  "

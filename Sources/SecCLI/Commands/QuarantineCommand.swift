@@ -113,6 +113,7 @@ struct QuarantineCommand: ParsableCommand {
                 retry.format = format.flatMap(InputFormat.init(rawValue:))
                 retry.account = account
                 let r = try retry.run(store: store)
+                if r.stored > 0 { try catchUpProjections(store) }
                 if json {
                     print(JSONLine.object([
                         ("retried", .int(Int64(r.retried))), ("stored", .int(Int64(r.stored))),

@@ -367,3 +367,44 @@ package struct Cursor: ~Copyable {
     /// Positions at the first key >= `key`.
     package func seek(_ key: UnsafeRawBufferPointer) throws(LMDBError) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? { try op(MDB_SET_RANGE, key: key) }
 }
+
+/// A copyable view of a transaction lent to a closure (read or write), for types that
+/// are themselves lent (`BankSnapshot`, `ProjectionWriter`). Valid only while the
+/// transaction that lends it is open; never kept beyond that closure.
+package struct TxnRef {
+    package let txn: OpaquePointer
+    package init(_ txn: OpaquePointer) { self.txn = txn }
+
+    package func get<T>(_ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try lmdbGet(txn, db, key, body)
+    }
+
+    /// Stores `value` at `key` (write transactions only).
+    package func put(_ db: DB, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_put(txn, db.dbi, &k, &v, 0))
+    }
+
+    /// Deletes `key`; false when it was absent (write transactions only).
+    @discardableResult
+    package func delete(_ db: DB, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let rc = mdb_del(txn, db.dbi, &k, nil)
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc)
+        return true
+    }
+
+    /// Empties the database, keeping it open ("0 to empty the DB", lmdb.h, mdb_drop).
+    package func empty(_ db: DB) throws(LMDBError) { try check(mdb_drop(txn, db.dbi, 0)) }
+
+    package func cursor(_ db: DB) throws -> Cursor { try Cursor(txn: txn, db: db) }
+
+    /// Entries and bytes of pages (branch, leaf and overflow) of one database.
+    package func statistics(_ db: DB) -> (entries: Int, bytes: Int) {
+        var st = MDB_stat()
+        mdb_stat(txn, db.dbi, &st)
+        return (st.ms_entries, Int(st.ms_psize) * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages))
+    }
+}
