@@ -224,23 +224,57 @@ struct GroupTable: Sendable {
     var idCounts: [GroupIDs: Int64] = [:]
 
     mutating func add(_ key: [Value], _ accs: [Accumulator]) {
-        GroupTable.merge(accs, into: &groups, at: key)
+        GroupTable.merge(accs[...], into: &groups, at: key)
     }
 
     mutating func merge(_ o: GroupTable) {
-        for (k, accs) in o.groups { GroupTable.merge(accs, into: &groups, at: k) }
+        for (k, accs) in o.groups { GroupTable.merge(accs[...], into: &groups, at: k) }
+    }
+
+    /// Adds another table of the same bank: groups keyed by dictionary ids merge by id.
+    mutating func mergeSameBank(_ o: GroupTable) {
+        merge(o)
+        for (ids, accs) in o.idGroups { GroupTable.merge(accs[...], into: &idGroups, at: ids) }
+        for (ids, n) in o.idCounts { idCounts[ids, default: 0] += n }
+    }
+
+    /// Turns the groups keyed by dictionary ids into groups keyed by values.
+    mutating func resolveIDs(aggregates: Int, _ value: (UInt32) throws -> Value) rethrows {
+        guard !idGroups.isEmpty || !idCounts.isEmpty else { return }
+        var cache: [UInt32: Value] = [:]
+        func key(_ ids: GroupIDs) throws -> [Value] {
+            var kv: [Value] = []
+            kv.reserveCapacity(ids.count)
+            for k in 0..<ids.count {
+                let id = ids[k]
+                if id == 0 { kv.append(.null); continue }
+                if let v = cache[id] { kv.append(v); continue }
+                let v = try value(id)
+                cache[id] = v
+                kv.append(v)
+            }
+            return kv
+        }
+        for (ids, accs) in idGroups { add(try key(ids), accs) }
+        for (ids, n) in idCounts {
+            var acc = Accumulator()
+            acc.count = n
+            add(try key(ids), Array(repeating: acc, count: aggregates))
+        }
+        idGroups = [:]
+        idCounts = [:]
     }
 
     /// Merges into the entry in place (reading it out first would copy its array, as the
     /// dictionary still holds it).
     @inline(__always)
-    static func merge<K: Hashable>(_ accs: [Accumulator], into table: inout [K: [Accumulator]], at key: K) {
+    static func merge<K: Hashable>(_ accs: ArraySlice<Accumulator>, into table: inout [K: [Accumulator]], at key: K) {
         if let i = table.index(forKey: key) {
             table.values[i].withUnsafeMutableBufferPointer { mine in
-                for j in mine.indices { mine[j].merge(accs[j]) }
+                for (j, x) in zip(mine.indices, accs) { mine[j].merge(x) }
             }
         } else {
-            table[key] = accs
+            table[key] = Array(accs)
         }
     }
 
@@ -493,23 +527,22 @@ struct FastStats {
                 return kv
             }
         }
+        if onlyCounts {
+            accs = Array(repeating: Accumulator(), count: keyOf.count * nAggs)
+            for g in keyOf.indices { for a in 0..<nAggs { accs[g * nAggs + a].count = counts[g] } }
+        }
         for g in keyOf.indices {
-            var groupAccs: [Accumulator]
-            if onlyCounts {
-                groupAccs = Array(repeating: Accumulator(), count: nAggs)
-                for a in 0..<nAggs { groupAccs[a].count = counts[g] }
-            } else {
-                groupAccs = Array(accs[(g * nAggs)..<((g + 1) * nAggs)])
-                for a in 0..<nAggs where anyDistinct && !dcCodes[g * nAggs + a].isEmpty {
-                    if case .dict(_, let values)? = argCols[a] {
-                        for c in dcCodes[g * nAggs + a] { groupAccs[a].addDistinct(values[Int(c)]) }
-                    }
+            let base = g * nAggs
+            for a in 0..<nAggs where anyDistinct && !dcCodes[base + a].isEmpty {
+                if case .dict(_, let values)? = argCols[a] {
+                    for c in dcCodes[base + a] { accs[base + a].addDistinct(values[Int(c)]) }
                 }
             }
+            // Merged straight from this block's accumulators (no array per group).
             if let ids = groupIDs?[g] {
-                GroupTable.merge(groupAccs, into: &table.idGroups, at: ids)
+                GroupTable.merge(accs[base..<(base + nAggs)], into: &table.idGroups, at: ids)
             } else {
-                table.add(keyOf[g], groupAccs)
+                GroupTable.merge(accs[base..<(base + nAggs)], into: &table.groups, at: keyOf[g])
             }
         }
     }

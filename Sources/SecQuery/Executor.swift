@@ -117,11 +117,24 @@ public struct Executor: Sendable {
         var rows: [[Value]]
         var notes: [String] = []
         var remaining = q.stages
-        if let fast = outputs.first?.groups, case .stats(let keys, let aggs) = q.stages.first {
-            var merged = fast
-            for o in outputs.dropFirst() {
-                if let g = o.groups { merged.merge(g) }
+        if outputs.first?.groups != nil, case .stats(let keys, let aggs) = q.stages.first {
+            // A bank's pieces merge by dictionary id, then turn into values once; then
+            // the banks merge by value.
+            var merged = GroupTable()
+            var start = 0
+            while start < outputs.count {
+                var end = start + 1
+                while end < units.count, units[end].bank === units[start].bank { end += 1 }
+                var bankTable = GroupTable()
+                for o in outputs[start..<end] {
+                    if let g = o.groups { bankTable.mergeSameBank(g) }
+                    if bankTable.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+                }
+                let bank = units[start].bank
+                try bank.read { snap in try bankTable.resolveIDs(aggregates: aggs.count) { try snap.dictionaryValue($0) } }
+                if merged.count == 0 { merged = bankTable } else { merged.merge(bankTable) }
                 if merged.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+                start = end
             }
             remaining.removeFirst()
             if case .sort(let order)? = remaining.first {

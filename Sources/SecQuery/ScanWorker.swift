@@ -289,29 +289,8 @@ struct ScanWorker {
                 } ?? false
                 if done { break blockLoop }
             }
-            // Groups keyed by dictionary ids become groups keyed by values, once per unit.
-            if var table = out.groups, !table.idGroups.isEmpty || !table.idCounts.isEmpty {
-                let counted = table.idCounts.map { ids, n -> (GroupIDs, [Accumulator]) in
-                    var acc = Accumulator()
-                    acc.count = n
-                    return (ids, Array(repeating: acc, count: fast?.aggregates.count ?? 1))
-                }
-                for (ids, accs) in Array(table.idGroups) + counted {
-                    var kv: [Value] = []
-                    for k in 0..<ids.count {
-                        let id = ids[k]
-                        if id == 0 { kv.append(.null); continue }
-                        if let v = dictValues[id] { kv.append(v); continue }
-                        let v = try snap.dictionaryValue(id)
-                        dictValues[id] = v
-                        kv.append(v)
-                    }
-                    table.add(kv, accs)
-                }
-                table.idGroups = [:]
-                table.idCounts = [:]
-                out.groups = table
-            }
+            // Groups still keyed by dictionary ids are merged with the bank's other pieces,
+            // then turned into values once per bank (Executor).
         }
         return out
     }
