@@ -19,7 +19,7 @@ public struct SecqCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, OrgCommand.self, IngestCommand.self, QueryCommand.self, QueriesCommand.self, ExplainCommand.self,
             StatsCommand.self, VerifyCommand.self, QuarantineCommand.self,
-            ProjectionCommand.self,
+            ProjectionCommand.self, BaselineCommand.self,
         ]
     )
 

@@ -45,11 +45,21 @@ public struct Binder {
         }
     }
 
+    /// Tables whose rows are not events: their columns, in order.
+    public static let rowTables: [String: [(name: String, kind: Field.Kind)]] = [
+        "baselines": [("bank", .string), ("account", .string), ("region", .string), ("entity_type", .string),
+                      ("principal", .string), ("interface", .string), ("instance", .string), ("db", .string),
+                      ("kind", .string), ("key", .string), ("first_seen", .time), ("last_seen", .time), ("count", .int)],
+    ]
+
     public func bind(_ query: Query) throws(QueryError) -> BoundQuery {
         let table = query.tableName
+        if let columns = Binder.rowTables[table] {
+            return try bindRows(query, table: table, columns: columns)
+        }
         guard table == "events" else {
             throw QueryError(.unknownTable, "table \(QueryError.quote(table)) has no data yet",
-                             at: query.table?.range ?? .point(0), help: "query 'events' for now")
+                             at: query.table?.range ?? .point(0), help: "query 'events' or 'baselines' for now")
         }
         var from: Int64? = nil, to: Int64? = nil
         var filter: [BoundExpr] = []
@@ -81,8 +91,32 @@ public struct Binder {
 
         var scope = Scope(eventRows: true, columns: [])
         for f in Field.allCases { _ = scope.add(Column(name: f.rawValue, kind: f.kind), scan: .field(f)) }
+        return try bindStages(query, from: i, table: table, scope: scope, filter: filter, timeRange: (from, to))
+    }
+
+    /// A table of rows (not events): every stage runs over its columns; no scan.
+    private func bindRows(_ query: Query, table: String, columns: [(name: String, kind: Field.Kind)]) throws(QueryError) -> BoundQuery {
+        for s in query.stages {
+            if case .since = s { throw timeless(s, table) }
+            if case .between = s { throw timeless(s, table) }
+        }
+        let scope = Scope(eventRows: false, columns: columns.map { Column(name: $0.name, kind: $0.kind) })
+        return try bindStages(query, from: 0, table: table, scope: scope, filter: [], timeRange: (nil, nil))
+    }
+
+    private func timeless(_ s: Stage, _ table: String) -> QueryError {
+        QueryError(.invalidArgument, "'\(s.name)' reads event times, and '\(table)' rows are not events", at: s.keywordRange,
+                   help: "filter on its times instead, like 'where last_seen > ago(7d)'")
+    }
+
+    /// Binds the stages from `start` on, over rows that begin in `scope`.
+    private func bindStages(_ query: Query, from start: Int, table: String, scope initial: Scope, filter: [BoundExpr],
+                            timeRange: (Int64?, Int64?)) throws(QueryError) -> BoundQuery {
+        var i = start
+        var scope = initial
+        let (from, to) = timeRange
         var stages: [BoundStage] = []
-        var outputsEvents = true
+        var outputsEvents = scope.eventRows
         var eventSlots: [ScanSlot?]? = nil
         /// The slots the scan fills: those the event-row stages read.
         func leaveEventRows(_ scope: Scope) {

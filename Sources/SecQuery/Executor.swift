@@ -70,6 +70,7 @@ public struct Executor: Sendable {
 
     /// Runs a plan, throwing ``GroupLimitExceeded`` with the stage that grew too large.
     func execute(_ plan: Plan) throws -> QueryResult {
+        if plan.query.table != "events" { return try executeRows(plan) }
         let started = DispatchTime.now().uptimeNanoseconds
         let q = plan.query
         let org = try store.org()
@@ -201,6 +202,45 @@ public struct Executor: Sendable {
                                  notes: notes)
         result.sequenceEvents = sequenceEvents
         return result
+    }
+
+    /// A query over a table of rows (`baselines`): each bank's rows, then the stages.
+    func executeRows(_ plan: Plan) throws -> QueryResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let q = plan.query
+        let banks = try plan.banks.map { try store.bank($0) }
+        let perBank = BankStore.parallelMap(banks) { bank in Result { try Executor.tableRows(q.table, bank) } }
+        var rows: [[Value]] = []
+        for r in perBank { rows += try r.get() }
+        var stats = ExecutionStats()
+        stats.banks = banks.count
+        stats.rowsScanned = rows.count
+        stats.rowsMatched = rows.count
+        var notes: [String] = []
+        var context = RowPipeline.Context(groupLimit: groupLimit, stageOffset: 0)
+        let read = StageProfile(name: "read \(q.table)", rowsIn: rows.count, rowsOut: rows.count,
+                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        rows = try RowPipeline.run(q.stages, rows: rows, width: q.columns.count, notes: &notes, context: &context)
+        stats.stages = [read] + context.profile
+        stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return QueryResult(columns: q.columns, rows: rows, outputsEvents: false, stats: stats, chart: nil, notes: notes)
+    }
+
+    /// The rows of a table in one bank, in ``Binder/rowTables`` column order.
+    static func tableRows(_ table: String, _ bank: BankStore) throws -> [[Value]] {
+        switch table {
+        case "baselines":
+            return try bank.baselineRows().map { r in
+                let entity = Value.string(r.entity)
+                return [.string(bank.id), .string(r.account), r.region.isEmpty ? .null : .string(r.region),
+                        .string(r.entityType),
+                        r.entityType == "principal" ? entity : .null, r.entityType == "interface" ? entity : .null,
+                        r.entityType == "instance" ? entity : .null, r.entityType == "db" ? entity : .null,
+                        .string(r.kind), .string(r.key), .time(r.firstSeen), .time(r.lastSeen), .int(Int64(r.count))]
+            }
+        default:
+            return []
+        }
     }
 
     /// The slots of a query that is a scan then a `sequence` that the matching does not
