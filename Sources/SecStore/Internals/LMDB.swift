@@ -318,16 +318,12 @@ package struct WriteTxn: ~Copyable {
     /// Deletes `key`; returns false when it was absent.
     @discardableResult
     package func delete(_ db: DB, _ key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        let rc = mdb_del(txn, db.dbi, &k, nil)
-        if rc == MDB_NOTFOUND { return false }
-        try check(rc)
-        return true
+        try TxnRef(txn).delete(db, key)
     }
 
     package func cursor(_ db: DB) throws -> Cursor { try Cursor(txn: txn, db: db) }
 
-    package func drop(_ db: DB) throws(LMDBError) { try check(mdb_drop(txn, db.dbi, 0)) }
+    package func drop(_ db: DB) throws(LMDBError) { try TxnRef(txn).empty(db) }
 }
 
 private func lmdbGet<T>(_ txn: OpaquePointer, _ db: DB, _ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
