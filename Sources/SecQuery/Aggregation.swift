@@ -1,4 +1,5 @@
 import SecModel
+import SecStore
 
 /// The running state of one aggregate for one group.
 ///
@@ -234,13 +235,20 @@ struct GroupTable: Sendable {
     /// Adds another table of the same bank: groups keyed by dictionary ids merge by id.
     mutating func mergeSameBank(_ o: GroupTable) {
         merge(o)
-        for (ids, accs) in o.idGroups { GroupTable.merge(accs[...], into: &idGroups, at: ids) }
-        for (ids, n) in o.idCounts { idCounts[ids, default: 0] += n }
+        if idGroups.isEmpty { idGroups = o.idGroups } else {
+            idGroups.reserveCapacity(idGroups.count + o.idGroups.count / 2)
+            for (ids, accs) in o.idGroups { GroupTable.merge(accs[...], into: &idGroups, at: ids) }
+        }
+        if idCounts.isEmpty { idCounts = o.idCounts } else {
+            for (ids, n) in o.idCounts { idCounts[ids, default: 0] += n }
+        }
     }
 
-    /// Turns the groups keyed by dictionary ids into groups keyed by values.
-    mutating func resolveIDs(aggregates: Int, _ value: (UInt32) throws -> Value) rethrows {
-        guard !idGroups.isEmpty || !idCounts.isEmpty else { return }
+    /// Every group as (key values, accumulators), the groups keyed by dictionary ids
+    /// turned into values (distinct ids of one bank are distinct values).
+    func resolvedGroups(aggregates: Int, _ value: (UInt32) throws -> Value) rethrows -> [([Value], [Accumulator])] {
+        var out: [([Value], [Accumulator])] = Array(groups)
+        out.reserveCapacity(groups.count + idGroups.count + idCounts.count)
         var cache: [UInt32: Value] = [:]
         func key(_ ids: GroupIDs) throws -> [Value] {
             var kv: [Value] = []
@@ -255,14 +263,26 @@ struct GroupTable: Sendable {
             }
             return kv
         }
-        for (ids, accs) in idGroups { add(try key(ids), accs) }
+        for (ids, accs) in idGroups { out.append((try key(ids), accs)) }
         for (ids, n) in idCounts {
             var acc = Accumulator()
             acc.count = n
-            add(try key(ids), Array(repeating: acc, count: aggregates))
+            out.append((try key(ids), Array(repeating: acc, count: aggregates)))
         }
-        idGroups = [:]
-        idCounts = [:]
+        return out
+    }
+
+    /// Rows of keys then results from (key, accumulators) pairs, ordered by key unless
+    /// `sorted` is false (see ``rows(keys:aggregates:sorted:)``).
+    static func rows(_ pairs: [([Value], [Accumulator])], keys: Int, aggregates: [BoundAggregate], sorted: Bool) -> [[Value]] {
+        var out = pairs.map { k, accs in k + zip(aggregates, accs).map { $1.result($0) } }
+        if sorted {
+            out.sort { a, b in
+                for i in 0..<keys where a[i] != b[i] { return Value.order(a[i], b[i]) }
+                return false
+            }
+        }
+        return out
     }
 
     /// Merges into the entry in place (reading it out first would copy its array, as the
@@ -280,11 +300,13 @@ struct GroupTable: Sendable {
 
     /// A note for each aggregate some group answered with an estimate.
     func notes(aggregates: [BoundAggregate]) -> [String] {
-        var out: [String] = []
-        for (i, a) in aggregates.enumerated() where groups.values.contains(where: { $0[i].estimated }) {
-            out.append(Accumulator.estimateNote(a))
-        }
-        return out
+        GroupTable.notes(groups.values, aggregates: aggregates)
+    }
+
+    static func notes(_ groups: some Sequence<[Accumulator]>, aggregates: [BoundAggregate]) -> [String] {
+        var estimated = [Bool](repeating: false, count: aggregates.count)
+        for accs in groups { for i in accs.indices where accs[i].estimated { estimated[i] = true } }
+        return aggregates.indices.filter { estimated[$0] }.map { Accumulator.estimateNote(aggregates[$0]) }
     }
 
     /// Rows of keys then results, ordered by key. A `stats` without `by` over no rows
@@ -294,15 +316,7 @@ struct GroupTable: Sendable {
     func rows(keys: Int, aggregates: [BoundAggregate], sorted: Bool = true) -> [[Value]] {
         if keys == 0 && groups.isEmpty { return [aggregates.map { Accumulator().result($0) }] }
         // Rows first, then sorted (moving a row moves one reference, not its accumulators).
-        var out: [[Value]] = []
-        out.reserveCapacity(groups.count)
-        for (k, accs) in groups { out.append(k + zip(aggregates, accs).map { $1.result($0) }) }
-        guard sorted else { return out }
-        out.sort { a, b in
-            for i in 0..<keys where a[i] != b[i] { return Value.order(a[i], b[i]) }
-            return false
-        }
-        return out
+        return GroupTable.rows(Array(groups), keys: keys, aggregates: aggregates, sorted: sorted)
     }
 }
 
@@ -344,6 +358,20 @@ struct FastStats {
         self.arguments = arguments
         let ordered = aggs.contains { $0.kind == .first || $0.kind == .last }
         fields = Set(keys.map(\.field) + arguments.compactMap { $0 } + (ordered ? [.time] : []))
+    }
+
+    /// True when every key is a bank-dictionary column of the block (at most four, no
+    /// `bin`): groups are then keyed by dictionary ids (``GroupIDs``) and the keys'
+    /// values are not needed while scanning.
+    func groupsByID(_ header: BlockHeader) -> Bool {
+        !keys.isEmpty && keys.count <= 4 && keys.allSatisfy { k in
+            k.bin == nil && header.column(k.field)?.encoding == .globalDict
+        }
+    }
+
+    /// A field read only as a key (not an aggregate's argument, nor the time `first`/`last` order by).
+    func isKeyOnly(_ f: Field) -> Bool {
+        f != .time && keys.contains { $0.field == f } && !arguments.contains(f)
     }
 
     /// Adds the selected rows of a block to `table`.

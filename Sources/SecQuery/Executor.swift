@@ -120,8 +120,8 @@ public struct Executor: Sendable {
         var remaining = q.stages
         if outputs.first?.groups != nil, case .stats(let keys, let aggs) = q.stages.first {
             // A bank's pieces merge by dictionary id, then turn into values once; then
-            // the banks merge by value.
-            var merged = GroupTable()
+            // the banks merge by value (one bank's groups need no merge).
+            var perBank: [[([Value], [Accumulator])]] = []
             var start = 0
             while start < outputs.count {
                 var end = start + 1
@@ -132,21 +132,32 @@ public struct Executor: Sendable {
                     if bankTable.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
                 }
                 let bank = units[start].bank
-                try bank.read { snap in try bankTable.resolveIDs(aggregates: aggs.count) { try snap.dictionaryValue($0) } }
-                if merged.count == 0 { merged = bankTable } else { merged.merge(bankTable) }
-                if merged.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+                let pairs = try bank.read { snap in try bankTable.resolvedGroups(aggregates: aggs.count) { try snap.dictionaryValue($0) } }
+                if !pairs.isEmpty { perBank.append(pairs) }
                 start = end
             }
+            var merged = GroupTable()  // banks' groups by value, when there are several
+            if perBank.count > 1 {
+                for pairs in perBank {
+                    for (k, accs) in pairs { merged.add(k, accs) }
+                    if merged.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
+                }
+            }
+            let pairs = perBank.count == 1 ? perBank[0] : Array(merged.groups)
+            let sortNext: Bool
+            if case .sort? = remaining.dropFirst().first { sortNext = true } else { sortNext = false }
             remaining.removeFirst()
-            if case .sort(let order)? = remaining.first {
+            if pairs.isEmpty && keys.isEmpty {
+                rows = [aggs.map { Accumulator().result($0) }]
+            } else if sortNext, case .sort(let order)? = remaining.first {
                 // Sorted once, by the sort's keys then the group keys: the order a stable
                 // sort of key-ordered groups gives.
-                rows = merged.rows(keys: keys.count, aggregates: aggs, sorted: false)
+                rows = GroupTable.rows(pairs, keys: keys.count, aggregates: aggs, sorted: false)
                 remaining[0] = .sort(order + keys.indices.map { BoundStage.SortKey(expr: .slot($0, keys[$0].name), descending: false) })
             } else {
-                rows = merged.rows(keys: keys.count, aggregates: aggs)
+                rows = GroupTable.rows(pairs, keys: keys.count, aggregates: aggs, sorted: true)
             }
-            notes += merged.notes(aggregates: aggs)
+            notes += GroupTable.notes(pairs.lazy.map(\.1), aggregates: aggs)
             profile.append(StageProfile(name: q.stages[0].description + " (during the scan)", rowsIn: stats.rowsMatched,
                                         rowsOut: rows.count, seconds: 0))
         } else {

@@ -118,7 +118,10 @@ struct ScanWorker {
             var dictValues: [UInt32: Value] = [:]
             /// Decodes a column into `ctx`. `rows`: the rows still selected (a column read
             /// from the raw records is only read for them; the others are never asked for).
-            func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext, rows: [Int32]) throws {
+            /// `resolve: false`: a bank-dictionary column's values are left unread (null),
+            /// for a `stats` that groups by its dictionary ids alone.
+            func decode(_ f: Field, _ header: BlockHeader, _ value: UnsafeRawBufferPointer, _ ctx: BlockContext, rows: [Int32],
+                        resolve: Bool = true) throws {
                 guard !BlockContext.blockConstant.contains(f), f != .seq, ctx.columns[Int(f.columnID)] == nil else { return }
                 if f == .eventID, header.column(f) == nil, !BlockDraft.storesEventID(header.source) {
                     // Read from the raw records, for the selected rows: codes 1...n.
@@ -142,7 +145,9 @@ struct ScanWorker {
                     // Only the values the selected rows use (the others are never read:
                     // the selection only shrinks).
                     var used: [Bool] = []
-                    if rows.count < table.count {
+                    if !resolve {
+                        used = [Bool](repeating: false, count: table.count + 1)
+                    } else if rows.count < table.count {
                         used = [Bool](repeating: false, count: table.count + 1)
                         for r in rows { used[Int(codes[Int(r)])] = true }
                     }
@@ -256,7 +261,12 @@ struct ScanWorker {
                     out.stats.rowsMatched += sel.count
 
                     if let fast {
-                        for f in fast.fields { try decode(f, header, value, ctx, rows: sel) }
+                        // Keys that are all bank-dictionary columns here group by id: their
+                        // values are read once per bank at the end, not per block.
+                        let byID = fast.groupsByID(header)
+                        for f in fast.fields {
+                            try decode(f, header, value, ctx, rows: sel, resolve: !(byID && fast.isKeyOnly(f)))
+                        }
                         let before = out.groups!.count
                         fast.aggregate(ctx, rows: sel, into: &out.groups!)
                         if out.groups!.count > groupLimit { throw GroupLimitExceeded(limit: groupLimit, stage: 0) }
