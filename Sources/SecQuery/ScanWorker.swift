@@ -81,6 +81,51 @@ struct OneField: ValueSource {
     func slot(_ i: Int) -> Value { .null }
 }
 
+extension ScanWorker {
+    /// `field op n` (or `n op field`, turned around) for a whole number n.
+    static func intComparison(_ e: BoundExpr) -> (Field, BoundExpr.CompareOp, Int64)? {
+        guard case .compare(let op, let a, let b) = e, op != .ieq else { return nil }
+        if case .field(let f) = a, case .constant(.int(let k)) = b { return (f, op, k) }
+        if case .constant(.int(let k)) = a, case .field(let f) = b {
+            let turned: BoundExpr.CompareOp
+            switch op {
+            case .lt: turned = .gt
+            case .le: turned = .ge
+            case .gt: turned = .lt
+            case .ge: turned = .le
+            default: turned = op
+            }
+            return (f, turned, k)
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func holds(_ op: BoundExpr.CompareOp, _ x: Int64, _ k: Int64) -> Bool {
+        switch op {
+        case .eq, .ieq: return x == k
+        case .ne: return x != k
+        case .lt: return x < k
+        case .le: return x <= k
+        case .gt: return x > k
+        case .ge: return x >= k
+        }
+    }
+
+    /// Whether any value in [min, max] (a block's non-null values) can satisfy it; a
+    /// null satisfies only `!=`, which is never ruled out here.
+    static func mayMatch(_ op: BoundExpr.CompareOp, _ k: Int64, min: Int64, max: Int64) -> Bool {
+        switch op {
+        case .eq, .ieq: return min <= k && k <= max
+        case .ne: return true
+        case .lt: return min < k
+        case .le: return min <= k
+        case .gt: return max > k
+        case .ge: return max >= k
+        }
+    }
+}
+
 /// Scans one unit's blocks: filters rows a block at a time, then either aggregates
 /// them (a leading `stats`) or materialises the slots the later stages read.
 struct ScanWorker {
@@ -249,6 +294,26 @@ struct ScanWorker {
                             readRows = true
                             sel = sel.filter { mask[Int(codes[Int($0)])] }
                             continue
+                        }
+                        if !filterRaw[ci], let (f, op, k) = ScanWorker.intComparison(c),
+                           let info = header.column(f), info.encoding == .ints, f.kind == .int {
+                            // A number column against a whole number: the block's range
+                            // first, then a tight loop over the column.
+                            if !ScanWorker.mayMatch(op, k, min: info.min, max: info.max) {
+                                sel = []
+                                out.stats.blocksSkippedByDictionary += readRows ? 0 : 1
+                                continue
+                            }
+                            try decode(f, header, value, ctx, rows: sel)
+                            if case .ints(let v, let nulls, _)? = ctx.columns[Int(f.columnID)] {
+                                readRows = true
+                                sel = sel.filter { r in
+                                    let i = Int(r)
+                                    if !nulls.isEmpty && nulls[i] { return op == .ne }
+                                    return ScanWorker.holds(op, v[i], k)
+                                }
+                                continue
+                            }
                         }
                         for f in fields { try decode(f, header, value, ctx, rows: sel) }
                         if filterRaw[ci], ctx.raws == nil { ctx.raws = try snap.raw(key) }

@@ -60,9 +60,21 @@ import Testing
         // Filters on a field most sources' blocks have no column for (those blocks are
         // skipped or kept whole without reading rows) agree with the events themselves.
         var byType: [String: Int] = [:]
+        var ports: [Int?] = []
         for line in all.out.split(separator: "\n") {
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             byType[o["principal_type"] as? String ?? "", default: 0] += 1
+            ports.append(o["dst_port"] as? Int)
+        }
+        // Number comparisons (a tight loop over the column, blocks ruled out by its range).
+        let numeric: [(String, (Int?) -> Bool)] = [
+            ("dst_port == 22", { $0 == 22 }), ("dst_port != 443", { $0 != 443 }), ("dst_port > 1024", { ($0 ?? .min) > 1024 }),
+            ("1024 >= dst_port", { $0.map { $0 <= 1024 } ?? false }), ("dst_port < 0", { ($0 ?? 0) < 0 }),
+        ]
+        #expect(ports.contains(22) && ports.contains(nil))
+        for (filter, holds) in numeric {
+            let c = try secq(["query", "--store", store, "--format", "csv", "events | where \(filter) | stats count()"])
+            #expect(c.out.split(separator: "\n").last.map(String.init) == String(ports.filter(holds).count), "\(filter): \(c.out) \(c.err)")
         }
         #expect(byType.count > 2 && byType["Root", default: 0] > 0 && byType["", default: 0] > 0)
         let total = byType.values.reduce(0, +)
