@@ -88,6 +88,41 @@ import Testing
         }
     }
 
+    /// The baselines, failing in the transaction of batch `failAt` after folding it.
+    struct FailingFold: Projection {
+        static let name = Baselines.name
+        static let version = Baselines.version
+        static let databases = Baselines.databases
+        static let fields = Baselines.fields
+        static let sources = Baselines.sources
+        let failAt: Int
+        let calls = CallCounter()
+
+        func fold(_ events: [Event], into state: ProjectionWriter) throws {
+            try Baselines().fold(events, into: state)
+            if calls.next() == failAt { throw FoldFailed() }
+        }
+    }
+
+    @Test(arguments: [1, 4])
+    func aFailedBatchLeavesStateAndFeedAsBefore(failAt: Int) throws {
+        let t = try TempStore()
+        let bank = try t.store.bank("acme-bank")
+        for b in BaselinesTests.mixed(3, size: 800, seed: 21) { _ = try bank.append(b) }
+        #expect(throws: FoldFailed.self) { try bank.catchUp(FailingFold(failAt: failAt), batch: 300) }
+        let feedBefore = try bank.read { try $0.feed(from: 1, limit: .max) }
+        try bank.catchUp(Baselines(), batch: 300)
+
+        let other = try TempStore()
+        let clean = try other.store.bank("acme-bank")
+        for b in BaselinesTests.mixed(3, size: 800, seed: 21) { _ = try clean.append(b) }
+        try clean.catchUp(Baselines())
+        #expect(BaselinesTests.same(try BaselinesTests.entries(bank), try BaselinesTests.entries(clean)))
+        let feed = try clean.read { try $0.feed(from: 1, limit: .max) }
+        #expect(Array(feed.prefix(feedBefore.count)) == feedBefore, "the committed batches' feed is a prefix")
+        #expect(feedBefore.allSatisfy { $0.seq <= UInt64(300 * (failAt - 1)) })
+    }
+
     /// The items, counted with a naive loop over the log read back, keyed by
     /// "entity kind|account|entity|item kind|key".
     static func naiveItems(_ events: [Event]) -> [String: (first: Int64, last: Int64, count: UInt64, sum: UInt64)] {
