@@ -32,7 +32,7 @@ public struct Baselines: Projection {
     /// should not count as unusual before then (7 days of event time).
     public static let learningPeriod: Int64 = 7 * 86_400_000
 
-    /// Multiplies every cap (tests use a fraction).
+    /// Caps overriding the defaults (`ItemKind.cap`), by item kind.
     public var caps: [ItemKind: Int]
 
     public init(caps: [ItemKind: Int] = [:]) { self.caps = caps }
