@@ -39,6 +39,9 @@ public final class BankStore: @unchecked Sendable {
         fileRanges = try env.openDB("fileranges")
         chain = try env.openDB("chain")
         meta = try env.openDB("meta")
+        // Opened with the bank so that snapshots can read the baselines' feed and profiles
+        // (a store that cannot create them, read-only, reads an empty feed).
+        _ = try? projectionDBs.open(Baselines.databases.map { BankStore.databaseName(Baselines(), $0) }, in: env)
     }
 
     // MARK: - State

@@ -43,7 +43,7 @@ extension Projection {
 
 /// The projections secq keeps up to date after each ingest.
 public enum Projections {
-    public static let builtIn: [any Projection] = [APIBaselines()]
+    public static let builtIn: [any Projection] = [APIBaselines(), Baselines()]
 
     /// A built-in projection by name.
     public static func named(_ name: String) -> (any Projection)? {
@@ -127,6 +127,12 @@ final class ProjectionDatabases: @unchecked Sendable {
             out[n] = db
         }
         return out
+    }
+
+    /// A database opened before, nil when it was not.
+    func cached(_ name: String) -> DB? {
+        lock.lock(); defer { lock.unlock() }
+        return dbs[name]
     }
 }
 

@@ -17,13 +17,14 @@ import Testing
         return out
     }
 
-    /// `secq projection status --format json`, one object per bank.
-    static func status(_ path: String) throws -> [String: [String: Any]] {
+    /// `secq projection status --format json`, one object per bank (of one projection).
+    static func status(_ path: String, projection: String = APIBaselines.name) throws -> [String: [String: Any]] {
         let r = try secq(["projection", "status", "--store", path, "--format", "json"])
         #expect(r.status == 0, "\(r.err)")
         var out: [String: [String: Any]] = [:]
         for line in r.out.split(separator: "\n") {
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            if o["projection"] as? String != projection { continue }
             out[o["bank"] as! String] = o
         }
         return out

@@ -20,6 +20,18 @@ struct ProjectionCommand: ParsableCommand {
                          (service + action) called, with first seen, last seen
                          and count; at most 10,000 APIs each (calls of later
                          new APIs are counted, not kept)
+          \(Baselines.name)      per principal (CloudTrail): APIs, networks (/24,
+                         /48), addresses, regions, user agents, S3 buckets
+                         read (bytes per day), hour-of-week profile, hourly
+                         rate mean/variance, error rate; per account:
+                         principals; per interface (VPC flow): remote ports,
+                         peers, bytes per peer per hour; per instance
+                         (Route 53): domains, query types, name length and
+                         entropy; per DB instance (RDS): users, clients.
+                         Capped per entity; a first-seen item of most kinds
+                         goes to the bank's change feed (new_api,
+                         new_network, new_domain, ...), marked learning in
+                         the entity's first 7 days
 
         Examples:
           secq projection status
