@@ -75,9 +75,11 @@ public struct ThreatListError: Error, Sendable, Equatable, CustomStringConvertib
     public var column: Int
     public var message: String
     public var text: String
+    /// How many characters the caret line marks.
+    public var length: Int = 1
 
     public var description: String {
-        let width = max(1, text.count - (column - 1))
+        let width = max(1, length)
         return "\(file):\(line):\(column): error: \(message)\n  \(text)\n  "
             + String(repeating: " ", count: column - 1) + "^" + String(repeating: "~", count: width - 1)
     }
@@ -103,7 +105,7 @@ public struct IndicatorList: Sendable {
     /// domain, and when the list holds more than ``maxEntries`` entries.
     public init(text: String, file: String) throws {
         var lineNo = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNo += 1
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
@@ -118,18 +120,20 @@ public struct IndicatorList: Sendable {
                 try add(entry)
             } catch let message as Message {
                 if entries == 0 && lineNo == firstContentLine(text) && rawLine.contains(",") { continue } // CSV header
-                throw ThreatListError(file: file, line: lineNo, column: lead + 1, message: message.text, text: display)
+                throw ThreatListError(file: file, line: lineNo, column: lead + 1, message: message.text, text: display,
+                                      length: entry.count)
             }
             if entries > IndicatorList.maxEntries {
                 throw ThreatListError(file: file, line: lineNo, column: lead + 1,
-                                      message: "more than \(IndicatorList.maxEntries) entries", text: display)
+                                      message: "more than \(IndicatorList.maxEntries) entries", text: display,
+                                      length: entry.count)
             }
         }
     }
 
     private func firstContentLine(_ text: String) -> Int {
         var n = 0
-        for l in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for l in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             n += 1
             let t = (l.firstIndex(of: "#").map { l[..<$0] } ?? l).trimmingSpaces()
             if !t.isEmpty { return n }
@@ -141,7 +145,9 @@ public struct IndicatorList: Sendable {
 
     /// Adds one entry: an address, a prefix (`a.b.c.d/n`, `x::/n`) or a domain.
     mutating func add(_ entry: String) throws {
-        if entry.contains("/") || entry.contains(":") || IPAddress(entry) != nil {
+        let u = entry.utf8
+        // Addresses and prefixes: IPv6 holds a colon, IPv4 is digits, dots and a slash.
+        if u.contains(UInt8(ascii: ":")) || u.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 47 }) {
             guard let c = CIDR(entry) else { throw Message(text: "'\(entry)' is not an IP address or CIDR prefix") }
             entries += 1
             if !ThreatIntel.isPublicPrefix(c) { nonPublic += 1; return }
@@ -151,10 +157,18 @@ public struct IndicatorList: Sendable {
         var d = entry.lowercased()
         if d.hasPrefix("*.") { d = String(d.dropFirst(2)) }
         if d.hasSuffix(".") { d = String(d.dropLast()) }
-        let labels = d.split(separator: ".", omittingEmptySubsequences: false)
-        let ok = labels.count >= 2 && labels.allSatisfy { l in
-            !l.isEmpty && l.count <= 63 && l.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-        } && !(labels.last!.allSatisfy(\.isNumber))
+        // Labels of letters, digits, '-' and '_', 1 to 63 bytes, at least two, the last not all digits.
+        var labels = 0, len = 0, allDigits = true, ok = true
+        for b in d.utf8 {
+            if b == 46 {
+                if len == 0 || len > 63 { ok = false; break }
+                labels += 1; len = 0; allDigits = true
+            } else if (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 45 || b == 95 {
+                len += 1
+                if b < 48 || b > 57 { allDigits = false }
+            } else { ok = false; break }
+        }
+        ok = ok && len > 0 && len <= 63 && labels >= 1 && !allDigits
         guard ok else { throw Message(text: "'\(entry)' is not an IP address, CIDR prefix or domain") }
         entries += 1
         domains.insert(d)
