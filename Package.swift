@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "SecIngest", dependencies: ["SecModel", "CIsal", "CDeflate"]),
         .target(name: "SecStore", dependencies: ["SecModel", "CLMDB", "CZstd", "CCrypto"]),
         .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest"]),
+        .target(name: "SecDetect", dependencies: ["SecModel", "SecIngest"]),
         .target(name: "SecCLI", dependencies: [
             "SecModel", "SecIngest", "SecStore", "SecQuery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,6 +37,7 @@ let package = Package(
         .testTarget(name: "SecStoreTests", dependencies: ["SecStore", "SecIngest", "SecModel"]),
         .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"],
                     exclude: ["Golden"]),
+        .testTarget(name: "SecDetectTests", dependencies: ["SecDetect", "SecIngest", "SecModel"]),
         .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel"]),
     ],
     swiftLanguageModes: [.v6]
