@@ -47,9 +47,10 @@ public struct Binder {
 
     /// Tables whose rows are not events: their columns, in order.
     public static let rowTables: [String: [(name: String, kind: Field.Kind)]] = [
-        "baselines": [("bank", .string), ("account", .string), ("region", .string), ("entity_type", .string),
+        "baselines": [("bank", .string), ("account", .string), ("region", .string), ("entity_type", .string), ("entity", .string),
                       ("principal", .string), ("interface", .string), ("instance", .string), ("db", .string),
-                      ("kind", .string), ("key", .string), ("first_seen", .time), ("last_seen", .time), ("count", .int)],
+                      ("kind", .string), ("key", .string), ("first_seen", .time), ("last_seen", .time), ("count", .int),
+                      ("bytes", .int)],
     ]
 
     public func bind(_ query: Query) throws(QueryError) -> BoundQuery {

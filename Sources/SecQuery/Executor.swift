@@ -244,10 +244,11 @@ public struct Executor: Sendable {
             return try bank.baselineRows().map { r in
                 let entity = Value.string(r.entity)
                 return [.string(bank.id), .string(r.account), r.region.isEmpty ? .null : .string(r.region),
-                        .string(r.entityType),
+                        .string(r.entityType), entity,
                         r.entityType == "principal" ? entity : .null, r.entityType == "interface" ? entity : .null,
                         r.entityType == "instance" ? entity : .null, r.entityType == "db" ? entity : .null,
-                        .string(r.kind), .string(r.key), .time(r.firstSeen), .time(r.lastSeen), .int(Int64(r.count))]
+                        .string(r.kind), .string(r.key), .time(r.firstSeen), .time(r.lastSeen), .int(Int64(r.count)),
+                        r.bytes.map { .int(Int64(bitPattern: $0)) } ?? .null]
             }
         default:
             return []

@@ -50,7 +50,7 @@ import Testing
         var calls: [String: Int] = [:], principals: [String: Set<[String]>] = [:]
         for (k, v) in Self.apis {
             calls[k[0], default: 0] += v.n
-            principals[k[0], default: []].insert(Array(k[0..<4]))
+            principals[k[0], default: []].insert([k[0], k[1], k[3]])
         }
         let got = try rows(#"baselines | where kind == "api" | stats sum(count) as calls, dc(principal) as p by bank | sort bank"#)
         #expect(got.count == calls.count)
@@ -58,7 +58,7 @@ import Testing
             let b = o["bank"] as? String ?? ""
             #expect(o["calls"] as? Int == calls[b], "\(b)")
         }
-        let own = try rows(#"baselines | where kind == "principal" | stats count() as n by bank"#)
+        let own = try rows(#"baselines | where entity_type == "principal" and kind == "principal" | stats count() as n by bank"#)
         for o in own {
             let b = o["bank"] as? String ?? ""
             #expect(o["n"] as? Int == principals[b]?.count, "principals of \(b)")

@@ -15,8 +15,9 @@ struct BaselineCommand: ParsableCommand {
         and what other baselines keep), most frequent first, with first and last seen. \
         The same rows are the 'baselines' table of 'secq query'.
 
-        Entities are keyed per bank, account and region, as GuardDuty's profiles are. \
-        --principal matches the whole ARN or, failing that, any part of it.
+        Entities are keyed per bank and account; APIs are also kept per region (shown \
+        after their dates). --principal matches the whole ARN or, failing that, any \
+        part of it (with --principal, only principals are shown).
 
         Examples:
           secq baseline --bank acme-bank
@@ -42,7 +43,7 @@ struct BaselineCommand: ParsableCommand {
     }
 
     struct Entity: Hashable {
-        var bank, account, region, type, name: String
+        var bank, account, type, name: String
     }
 
     func run() throws {
@@ -55,14 +56,14 @@ struct BaselineCommand: ParsableCommand {
                     (account == nil || r.account == account) && (principal == nil || r.entityType == "principal")
                 }
                 for r in rows {
-                    profiles[Entity(bank: id, account: r.account, region: r.region, type: r.entityType, name: r.entity), default: []].append(r)
+                    profiles[Entity(bank: id, account: r.account, type: r.entityType, name: r.entity), default: []].append(r)
                 }
             }
             if let p = principal {
                 let exact = profiles.filter { $0.key.name == p }
                 profiles = exact.isEmpty ? profiles.filter { $0.key.name.localizedCaseInsensitiveContains(p) } : exact
             }
-            let order = profiles.keys.sorted { ($0.bank, $0.account, $0.region, $0.type, $0.name) < ($1.bank, $1.account, $1.region, $1.type, $1.name) }
+            let order = profiles.keys.sorted { ($0.bank, $0.account, $0.type, $0.name) < ($1.bank, $1.account, $1.type, $1.name) }
             if order.isEmpty {
                 FileHandle.standardError.write(Data("secq: no baselines match (has 'secq ingest' run? see 'secq projection status')\n".utf8))
             }
@@ -85,7 +86,7 @@ struct BaselineCommand: ParsableCommand {
     func text(_ e: Entity, _ rows: [BaselineRow]) -> String {
         let (own, kinds) = split(rows, e)
         func day(_ t: Int64) -> String { String(Timestamp.rfc3339(millis: t).prefix(10)) }
-        var s = "\(e.type) \(e.name)\n  \(e.bank), account \(e.account)\(e.region.isEmpty ? "" : ", " + e.region)\n"
+        var s = "\(e.type) \(e.name)\n  \(e.bank), account \(e.account)\n"
         if let own {
             s += "  active \(Timestamp.rfc3339(millis: own.firstSeen)) .. \(Timestamp.rfc3339(millis: own.lastSeen)), \(own.count) events\n"
         }
@@ -93,9 +94,12 @@ struct BaselineCommand: ParsableCommand {
             let shown = list.prefix(limit)
             s += "  \(kind) (\(list.count)\(list.count > shown.count ? ", top \(shown.count) by count" : "")):\n"
             let width = shown.map(\.key.count).max() ?? 0
+            let countWidth = shown.map { String($0.count).count }.max() ?? 0
             for r in shown {
                 let pad = String(repeating: " ", count: max(0, width - r.key.count))
-                s += "    \(r.key)\(pad)  \(r.count)  \(day(r.firstSeen)) .. \(day(r.lastSeen))\n"
+                let n = String(r.count)
+                let extra = (r.region.isEmpty ? "" : "  " + r.region) + (r.bytes.map { "  \($0) bytes" } ?? "")
+                s += "    \(r.key)\(pad)  \(String(repeating: " ", count: countWidth - n.count))\(n)  \(day(r.firstSeen)) .. \(day(r.lastSeen))\(extra)\n"
             }
         }
         return s + "\n"
@@ -105,14 +109,17 @@ struct BaselineCommand: ParsableCommand {
         let (own, kinds) = split(rows, e)
         func time(_ t: Int64?) -> JSONLine.Scalar { t.map { .string(Timestamp.rfc3339(millis: $0)) } ?? .null }
         func item(_ r: BaselineRow) -> JSONLine.Scalar {
-            .object([("key", .string(r.key)), ("count", .int(Int64(r.count))),
-                     ("first_seen", time(r.firstSeen)), ("last_seen", time(r.lastSeen))])
+            var f: [(String, JSONLine.Scalar)] = [("key", .string(r.key)), ("count", .int(Int64(r.count))),
+                                                  ("first_seen", time(r.firstSeen)), ("last_seen", time(r.lastSeen))]
+            if !r.region.isEmpty { f.append(("region", .string(r.region))) }
+            if let b = r.bytes { f.append(("bytes", .int(Int64(bitPattern: b)))) }
+            return .object(f)
         }
         var byKind: [(String, JSONLine.Scalar)] = []
         for (k, list) in kinds { byKind.append((k, .list(list.prefix(limit).map(item)))) }
         let count: JSONLine.Scalar = own.map { .int(Int64($0.count)) } ?? .null
         let fields: [(String, JSONLine.Scalar)] = [
-            ("bank", .string(e.bank)), ("account", .string(e.account)), ("region", e.region.isEmpty ? .null : .string(e.region)),
+            ("bank", .string(e.bank)), ("account", .string(e.account)),
             ("entity_type", .string(e.type)), ("entity", .string(e.name)),
             ("first_seen", time(own?.firstSeen)), ("last_seen", time(own?.lastSeen)), ("count", count),
             ("kinds", .object(byKind)),
