@@ -152,7 +152,7 @@ struct SubscribeCommand: ParsableCommand {
                         text.append(contentsOf: EventJSON.line(e).utf8)
                         text.append(10)
                     }
-                    guard Self.writeAll(text) else { return } // the reader went away
+                    guard Self.writeAll(text, signals: fds[0]) else { return } // the reader went away
                     try b.acknowledge(name, upTo: p.next - 1)
                     // Without --follow, a bank is done once a batch reached the head read.
                     if !follow && p.next - 1 >= p.head { done.insert(b.id) }
@@ -167,8 +167,13 @@ struct SubscribeCommand: ParsableCommand {
         }
     }
 
-    /// Writes everything to standard output; false when the reader went away.
-    static func writeAll(_ bytes: [UInt8]) -> Bool {
+    /// Writes everything to standard output; false when the reader went away (or, on a
+    /// pipe, a signal came before the reader took the batch).
+    ///
+    /// On a pipe, a write only means the kernel holds the bytes: a reader that exits
+    /// leaves what it did not read in the pipe, lost. So on a pipe this also waits until
+    /// the reader has taken every byte (FIONREAD is 0) before the batch counts as written.
+    static func writeAll(_ bytes: [UInt8], signals: Int32) -> Bool {
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
@@ -178,7 +183,18 @@ struct SubscribeCommand: ParsableCommand {
             }
             off += n
         }
-        return true
+        var st = stat()
+        guard fstat(1, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO else { return true }
+        var waitMillis: Int32 = 1
+        while true {
+            var unread: Int32 = 0
+            guard ioctl(1, UInt(FIONREAD), &unread) == 0 else { return true }
+            if unread == 0 { return true }
+            // POLLERR on the write end: the reader closed the pipe.
+            var fds = [pollfd(fd: 1, events: 0, revents: 0), pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, waitMillis) > 0 { return false }
+            waitMillis = min(waitMillis * 2, 20)
+        }
     }
 }
 
