@@ -67,3 +67,13 @@ struct EventValues: ValueSource {
     }
     func slot(_ i: Int) -> Value { .null }
 }
+
+extension Event {
+    /// Sets a CloudTrail event's `event_id` from its raw record, as a query does (it is not
+    /// a stored column; `BankSnapshot.log` leaves it nil). Needs the raw record.
+    public mutating func fillEventIDFromRaw() {
+        guard eventID == nil, source == .cloudtrail, !raw.isEmpty else { return }
+        let v = raw.withUnsafeBytes { RawJSON.value(in: $0, path: [BoundExpr.RawPathSegment(name: "eventID", index: nil)]) }
+        if case .string(let s) = v { eventID = s }
+    }
+}

@@ -111,7 +111,9 @@ struct SubscribeCommand: ParsableCommand {
                 }
             }
             let start = from.flatMap(Self.start) ?? .beginning
-            let log = EventLog(raw: eventFilter?.readsRaw ?? false)
+            // Raw records: for --where's raw. paths and for CloudTrail's event_id, which is
+            // not a stored column (a query reads it from the record too).
+            let log = EventLog(raw: true)
             for b in bankStores { try b.openSubscriber(name, log: log, start: start, reset: reset) }
 
             // SIGPIPE: a closed pipe is an EPIPE write error, handled below. SIGINT and
@@ -128,6 +130,11 @@ struct SubscribeCommand: ParsableCommand {
             }
             signal(SIGINT, handler)
             signal(SIGTERM, handler)
+            // A parent may have started this process with them blocked.
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            for s in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&unblock, s) }
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             func interrupted() -> Bool {
                 var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
                 return poll(&p, 1, 0) > 0
@@ -148,7 +155,10 @@ struct SubscribeCommand: ParsableCommand {
                         continue
                     }
                     var text: [UInt8] = []
-                    for (_, e) in p.items where eventFilter?.matches(e) ?? true {
+                    for (_, item) in p.items {
+                        var e = item
+                        e.fillEventIDFromRaw()
+                        guard eventFilter?.matches(e) ?? true else { continue }
                         text.append(contentsOf: EventJSON.line(e).utf8)
                         text.append(10)
                     }
