@@ -20,6 +20,7 @@ public struct SecqCommand: ParsableCommand {
             InitCommand.self, OrgCommand.self, IngestCommand.self, QueryCommand.self, QueriesCommand.self, ExplainCommand.self,
             StatsCommand.self, VerifyCommand.self, QuarantineCommand.self,
             ProjectionCommand.self, BaselineCommand.self,
+            SubscribeCommand.self, SubscribersCommand.self,
         ]
     )
 

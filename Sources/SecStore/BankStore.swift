@@ -385,6 +385,7 @@ public final class BankStore: @unchecked Sendable {
             }
             return (result, pending)
         }
+        notifyAppended()
         // Only now, after the commit, may new ids enter the shared cache.
         if newEntries.count > 0 {
             cacheLock.lock()

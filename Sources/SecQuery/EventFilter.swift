@@ -1,0 +1,79 @@
+import SecModel
+
+/// A `where` expression over single events, evaluated one event at a time (subscribers'
+/// `--where`). It is bound as the query `events | where EXPR`, so it accepts what a
+/// query's `where` does and reports errors the same way, placed in `text`.
+public struct EventFilter: Sendable {
+    public let text: String
+    let predicate: BoundExpr
+    let from: Int64?
+    let to: Int64?
+
+    /// The fields the filter reads (decode only these, plus what is printed).
+    public var fields: Set<Field> { predicate.fields.union(from != nil || to != nil ? [.time] : []) }
+    /// Whether it reads `raw.` paths (events must carry their raw records).
+    public var readsRaw: Bool { predicate.readsRaw }
+
+    /// - Parameters:
+    ///   - text: the expression, e.g. `action == "ConsoleLogin" and outcome == "failure"`.
+    ///   - now: what `ago()` and `now()` count from (fixed when the filter is made).
+    /// - Throws: `QueryError`, its range in `text`.
+    public init(_ text: String, now: Int64) throws(QueryError) {
+        self.text = text
+        let prefix = "events | where "
+        let full = prefix + text
+        let shift = prefix.utf8.count
+        func relocate(_ e: QueryError) -> QueryError {
+            var e = e
+            let s = max(e.range.start - shift, 0), t = max(e.range.end - shift, s)
+            e.range = SourceRange(start: min(s, text.utf8.count), end: min(t, text.utf8.count))
+            return e
+        }
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw QueryError(.expectedExpression, "expected an expression", at: .point(0), help: "e.g. action == \"ConsoleLogin\"")
+        }
+        let bound: BoundQuery
+        do throws(QueryError) {
+            let parsed = try Parser.parse(full)
+            if parsed.stages.count > 1 {
+                let r = parsed.stages[1].keywordRange
+                throw QueryError(.unexpectedToken, "a filter is one expression, without further stages", at: r,
+                                 help: "remove '|' and what follows it")
+            }
+            bound = try Binder(now: now).bind(parsed)
+        } catch {
+            throw relocate(error)
+        }
+        predicate = bound.filter.isEmpty ? .constant(.bool(true)) : .and(bound.filter)
+        from = bound.from
+        to = bound.to
+    }
+
+    /// Whether the event passes.
+    public func matches(_ e: Event) -> Bool {
+        if let from, e.time < from { return false }
+        if let to, e.time > to { return false }
+        return Eval.truth(Eval.evaluate(predicate, EventValues(event: e)))
+    }
+}
+
+/// An event as a source of values.
+struct EventValues: ValueSource {
+    let event: Event
+    func field(_ f: Field) -> Value { event.value(of: f) }
+    func raw(_ path: [BoundExpr.RawPathSegment]) -> Value {
+        guard !event.raw.isEmpty else { return .null }
+        return event.raw.withUnsafeBytes { RawJSON.value(in: $0, path: path) }
+    }
+    func slot(_ i: Int) -> Value { .null }
+}
+
+extension Event {
+    /// Sets a CloudTrail event's `event_id` from its raw record, as a query does (it is not
+    /// a stored column; `BankSnapshot.log` leaves it nil). Needs the raw record.
+    public mutating func fillEventIDFromRaw() {
+        guard eventID == nil, source == .cloudtrail, !raw.isEmpty else { return }
+        let v = raw.withUnsafeBytes { RawJSON.value(in: $0, path: [BoundExpr.RawPathSegment(name: "eventID", index: nil)]) }
+        if case .string(let s) = v { eventID = s }
+    }
+}
