@@ -559,6 +559,12 @@ extension BankSnapshot {
         return out
     }
 
+    /// The last feed sequence number written (0: none).
+    public func feedHead() throws -> UInt64 {
+        guard let db = bank.projectionDBs.cached(BankStore.databaseName(Baselines(), "entities")) else { return 0 }
+        return try Baselines.feedHeadKey.withUnsafeBytes { k in try TxnRef(txn).get(db, k) { BE.u64($0) } } ?? 0
+    }
+
     /// The stored profile of an entity, nil when the baselines never saw it.
     public func profile(_ entity: EntityRef) throws -> Baselines.EntityProfile? {
         guard let key = entity.key,
@@ -570,5 +576,20 @@ extension BankSnapshot {
     /// less than ``Baselines/learningPeriod`` before `t`, or never seen at all.
     public func isLearning(_ entity: EntityRef, at t: Int64) throws -> Bool {
         try profile(entity)?.isLearning(at: t) ?? true
+    }
+}
+
+/// The baselines change feed as a log subscribers can follow (`secq subscribe --feed
+/// baselines`): positions are feed sequence numbers.
+public struct FeedLog: SubscribableLog {
+    public init() {}
+
+    public var name: String { Baselines.name }
+
+    public func head(_ snap: BankSnapshot) throws -> UInt64 { try snap.feedHead() }
+
+    public func read(_ snap: BankSnapshot, from: UInt64, limit: Int) throws -> (items: [(seq: UInt64, item: FeedEntry)], next: UInt64) {
+        let entries = try snap.feed(from: from, limit: limit)
+        return (entries.map { ($0.feedSeq, $0) }, (entries.last.map { $0.feedSeq + 1 }) ?? from)
     }
 }

@@ -218,6 +218,8 @@ extension BankStore {
                 return (run.events.count, checkpoint, head)
             }
             folded += n
+            // Followers of a change feed wake as they do for appends.
+            if n > 0 { notifyAppended() }
             progress?(checkpoint, head)
             if checkpoint >= head { return folded }
         }

@@ -87,6 +87,36 @@ import Testing
         #expect(text.out.hasPrefix("principal \(arn)\n") && text.out.contains("api ("))
     }
 
+    /// The change feed through `secq subscribe --feed baselines`: numbered 1...n in each
+    /// bank, one entry per new thing the table keeps, then nothing more.
+    @Test func changeFeedSubscription() throws {
+        let r = try secq(["subscribe", "--store", Self.store, "--name", "novelty", "--feed", "baselines", "--batch", "97"])
+        #expect(r.status == 0, "\(r.err)")
+        var perBank: [String: [Int]] = [:]
+        var perKind: [String: Int] = [:]
+        for line in r.out.split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            perBank[o["bank"] as! String, default: []].append(o["feed_seq"] as! Int)
+            perKind[o["kind"] as! String, default: 0] += 1
+        }
+        #expect(perBank.count == 3)
+        for (bank, seqs) in perBank { #expect(seqs == Array(1...seqs.count), "\(bank): feed numbers in order, none missing") }
+        // What the table keeps, counted independently of the feed.
+        func count(_ q: String) throws -> Int { try rows(q).count }
+        #expect(perKind["new_api"] == (try count(#"baselines | where kind == "api" | stats count() by bank, account, principal, key"#)))
+        for (feed, kind) in [("new_network", "network"), ("new_region", "region"), ("new_user_agent", "user_agent"), ("new_bucket", "bucket")] {
+            #expect(perKind[feed, default: 0] == (try count(#"baselines | where entity_type == "principal" and kind == "\#(kind)""#)), "\(feed)")
+        }
+        #expect(perKind["new_principal"] == (try count(#"baselines | where entity_type == "account" and kind == "principal""#)))
+        // Caught up: nothing more, and every bank's checkpoint at the feed's head.
+        let again = try secq(["subscribe", "--store", Self.store, "--name", "novelty", "--feed", "baselines"])
+        #expect(again.status == 0 && again.out.isEmpty)
+        let subs = try secq(["subscribers", "--store", Self.store, "--format", "json"])
+        let feedRows = subs.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["log"] as? String == "baselines" }
+        #expect(feedRows.count == 3 && feedRows.allSatisfy { $0["lag"] as? Int == 0 && ($0["head"] as? Int ?? 0) > 0 })
+    }
+
     @Test func timeStagesAreRefusedWithAHint() throws {
         let r = try secq(["query", "--store", Self.store, "baselines | since 1d"])
         #expect(r.status != 0)

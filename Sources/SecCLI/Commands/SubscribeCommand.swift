@@ -33,6 +33,13 @@ struct SubscribeCommand: ParsableCommand {
         the batch being written when it stopped can be given twice. Events --where filters \
         out are not printed, but the checkpoint moves past them.
 
+        --feed baselines gives the baselines projection's change feed instead: one line \
+        per new thing an entity was seen doing (feed_seq, kind such as new_api, \
+        new_network, new_remote_port or new_domain, bank, account, entity_type, entity, \
+        key, time, seq of the event, learning: whether the entity was in its learning \
+        period). The feed's positions are its own numbers; its checkpoints are apart \
+        from the events' (the same name may follow both).
+
         Without --follow the command stops at each bank's current head. With --follow it \
         then waits for appends: a commit ('secq ingest') rewrites the bank's 'appended' \
         file, which followers watch with inotify (at most a second's wait otherwise; no \
@@ -42,6 +49,7 @@ struct SubscribeCommand: ParsableCommand {
           secq subscribe --name detector --from beginning
           secq subscribe --name logins --where 'action == "ConsoleLogin"' --follow
           secq subscribe --name detector --reset --from end
+          secq subscribe --name novelty --feed baselines --follow
           secq subscribe --name detector --delete
           secq subscribers
         """)
@@ -58,8 +66,16 @@ struct SubscribeCommand: ParsableCommand {
     @Flag(help: "After catching up, wait for new events.") var follow = false
     @Option(help: ArgumentHelp("Events per batch (per checkpoint write).", valueName: "n")) var batch: Int = 1000
     @Flag(help: "Remove the subscriber (from the banks named, or every bank).") var delete = false
+    @Option(help: ArgumentHelp("Follow a projection's change feed instead of the events: baselines.", valueName: "projection"))
+    var feed: String?
 
     func validate() throws {
+        if let feed, feed != Baselines.name {
+            throw ValidationError("--feed: unknown feed '\(feed)' (feeds: \(Baselines.name))")
+        }
+        if feed != nil && filter != nil {
+            throw ValidationError("--where filters events; a feed's entries are not events (filter them with jq)")
+        }
         guard BankStore.isValidSubscriberName(name) else {
             throw ValidationError("--name '\(name)' is not a subscriber name (letters, digits, '-', '_', '.'; at most 100)")
         }
@@ -87,7 +103,7 @@ struct SubscribeCommand: ParsableCommand {
             let bankStores = try ids.map { try store.bank($0) }
             if delete {
                 var found = 0
-                for b in bankStores where try b.deleteSubscriber(name) { found += 1 }
+                for b in bankStores where try b.deleteSubscriber(name, log: feed ?? "events") { found += 1 }
                 if found == 0 { throw CLIError(message: "no subscriber '\(name)' in \(banks.isEmpty ? "any bank" : "the banks named")") }
                 Terminal.err("deleted subscriber '\(name)' in \(found) bank\(found == 1 ? "" : "s")")
                 return
@@ -105,75 +121,88 @@ struct SubscribeCommand: ParsableCommand {
             // --from on an existing subscriber needs --reset; checked in every bank first.
             if from != nil && !reset {
                 for b in bankStores {
-                    if let cp = try b.subscriberCheckpoint(name) {
+                    if let cp = try b.subscriberCheckpoint(name, log: feed ?? "events") {
                         throw CLIError(message: "subscriber '\(name)' exists (bank '\(b.id)' at \(cp)); it resumes from its checkpoint: drop --from, or add --reset to move it", code: 2)
                     }
                 }
             }
             let start = from.flatMap(Self.start) ?? .beginning
-            // Raw records: for --where's raw. paths and for CloudTrail's event_id, which is
-            // not a stored column (a query reads it from the record too).
-            let log = EventLog(raw: true)
-            for b in bankStores { try b.openSubscriber(name, log: log, start: start, reset: reset) }
-
-            // SIGPIPE: a closed pipe is an EPIPE write error, handled below. SIGINT and
-            // SIGTERM: written to a pipe, seen between batches.
-            signal(SIGPIPE, SIG_IGN)
-            var fds: [Int32] = [-1, -1]
-            guard pipe(&fds) == 0 else { throw CLIError(message: "pipe: \(String(cString: strerror(errno)))") }
-            _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-            _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
-            signalPipeWrite = fds[1]
-            let handler: @convention(c) (Int32) -> Void = { _ in
-                var b: UInt8 = 1
-                _ = Glibc.write(signalPipeWrite, &b, 1)
-            }
-            signal(SIGINT, handler)
-            signal(SIGTERM, handler)
-            // A parent may have started this process with them blocked.
-            var unblock = sigset_t()
-            sigemptyset(&unblock)
-            for s in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&unblock, s) }
-            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-            func interrupted() -> Bool {
-                var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
-                return poll(&p, 1, 0) > 0
-            }
-
-            let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
-            var turn = 0
-            var done = Set<String>()
-            while true {
-                if interrupted() { return }
-                var progressed = false
-                for k in 0..<bankStores.count {
-                    let b = bankStores[(turn + k) % bankStores.count]
-                    if !follow && done.contains(b.id) { continue }
-                    let p = try b.pending(name, log: log, limit: batch)
-                    if p.next - 1 <= p.checkpoint {
-                        done.insert(b.id)
-                        continue
-                    }
-                    var text: [UInt8] = []
-                    for (_, item) in p.items {
-                        var e = item
-                        e.fillEventIDFromRaw()
-                        guard eventFilter?.matches(e) ?? true else { continue }
-                        text.append(contentsOf: EventJSON.line(e).utf8)
-                        text.append(10)
-                    }
-                    guard Self.writeAll(text, signals: fds[0]) else { return } // the reader went away
-                    try b.acknowledge(name, upTo: p.next - 1)
-                    // Without --follow, a bank is done once a batch reached the head read.
-                    if !follow && p.next - 1 >= p.head { done.insert(b.id) }
-                    progressed = true
-                    turn = (turn + k + 1) % bankStores.count
-                    break
+            if feed != nil {
+                try stream(FeedLog(), bankStores, start: start) { Self.feedLine($0) }
+            } else {
+                // Raw records: for --where's raw. paths and for CloudTrail's event_id, which
+                // is not a stored column (a query reads it from the record too).
+                try stream(EventLog(raw: true), bankStores, start: start) { item in
+                    var e = item
+                    e.fillEventIDFromRaw()
+                    guard eventFilter?.matches(e) ?? true else { return nil }
+                    return EventJSON.line(e)
                 }
-                if progressed { continue }
-                guard let watcher else { return }
-                if watcher.wait(timeout: 1) { return }
             }
+        }
+    }
+
+    /// Streams the subscriber's items of `log` from each bank (see the discussion):
+    /// `line` gives an item's NDJSON line, nil to leave it out.
+    func stream<L: SubscribableLog>(_ log: L, _ bankStores: [BankStore], start: SubscriptionStart,
+                                    line: (L.Item) -> String?) throws {
+        for b in bankStores { try b.openSubscriber(name, log: log, start: start, reset: reset) }
+
+        // SIGPIPE: a closed pipe is an EPIPE write error, handled below. SIGINT and
+        // SIGTERM: written to a pipe, seen between batches.
+        signal(SIGPIPE, SIG_IGN)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw CLIError(message: "pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        signalPipeWrite = fds[1]
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            var b: UInt8 = 1
+            _ = Glibc.write(signalPipeWrite, &b, 1)
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+        // A parent may have started this process with them blocked.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for s in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&unblock, s) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        func interrupted() -> Bool {
+            var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, 0) > 0
+        }
+
+        let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
+        var turn = 0
+        var done = Set<String>()
+        while true {
+            if interrupted() { return }
+            var progressed = false
+            for k in 0..<bankStores.count {
+                let b = bankStores[(turn + k) % bankStores.count]
+                if !follow && done.contains(b.id) { continue }
+                let p = try b.pending(name, log: log, limit: batch)
+                if p.next - 1 <= p.checkpoint {
+                    done.insert(b.id)
+                    continue
+                }
+                var text: [UInt8] = []
+                for (_, item) in p.items {
+                    guard let l = line(item) else { continue }
+                    text.append(contentsOf: l.utf8)
+                    text.append(10)
+                }
+                guard Self.writeAll(text, signals: fds[0]) else { return } // the reader went away
+                try b.acknowledge(name, log: log.name, upTo: p.next - 1)
+                // Without --follow, a bank is done once a batch reached the head read.
+                if !follow && p.next - 1 >= p.head { done.insert(b.id) }
+                progressed = true
+                turn = (turn + k + 1) % bankStores.count
+                break
+            }
+            if progressed { continue }
+            guard let watcher else { return }
+            if watcher.wait(timeout: 1) { return }
         }
     }
 
@@ -208,6 +237,18 @@ struct SubscribeCommand: ParsableCommand {
     }
 }
 
+extension SubscribeCommand {
+    /// A feed entry as one JSON object (times in RFC 3339, as events print them).
+    static func feedLine(_ f: FeedEntry) -> String {
+        JSONLine.object([
+            ("feed_seq", .int(Int64(f.feedSeq))), ("kind", .string(f.kind)), ("bank", .string(f.bank)),
+            ("account", .string(f.account)), ("region", f.region.isEmpty ? .null : .string(f.region)),
+            ("entity_type", .string(f.entityType)), ("entity", .string(f.entity)), ("key", .string(f.key)),
+            ("time", .time(f.time)), ("seq", .int(Int64(f.seq))), ("learning", .bool(f.learning)),
+        ])
+    }
+}
+
 /// An event as `secq query --format json` writes a whole event: every non-null field in
 /// field order.
 enum EventJSON {
@@ -229,7 +270,7 @@ struct SubscribersCommand: ParsableCommand {
         discussion: """
         name        the subscriber ('secq subscribe --name')
         checkpoint  the last sequence number it was given (0: none yet)
-        head        the bank's last sequence number
+        head        the bank's last sequence number (of a feed: its last entry)
         lag         events not given yet
 
         Examples:
@@ -251,8 +292,8 @@ struct SubscribersCommand: ParsableCommand {
             var rows: [(name: String, log: String, bank: String, checkpoint: UInt64, head: UInt64)] = []
             for id in try selectedBanks(store, banks) {
                 let b = try store.bank(id)
-                let head = try b.read { try $0.state().nextSeq - 1 }
-                for s in try b.subscribers() { rows.append((s.name, s.log, id, s.checkpoint, head)) }
+                let (head, feedHead) = try b.read { (try $0.state().nextSeq - 1, try $0.feedHead()) }
+                for s in try b.subscribers() { rows.append((s.name, s.log, id, s.checkpoint, s.log == "events" ? head : feedHead)) }
             }
             rows.sort { ($0.name, $0.log, $0.bank) < ($1.name, $1.log, $1.bank) }
             let out = Output()
