@@ -68,8 +68,8 @@ public struct APIBaselines: Projection {
 
     public func fold(_ events: [Event], into state: ProjectionWriter) throws {
         let apisDB = state.database("apis"), principalsDB = state.database("principals")
-        var apis: [[UInt8]: Seen] = [:]
-        var principals: [[UInt8]: PrincipalState] = [:]
+        var apis: [ByteKey: Seen] = [:]
+        var principals: [ByteKey: PrincipalState] = [:]
         for e in events where e.source == .cloudtrail {
             guard let principal = e.principal, let action = e.action,
                   let account = BlockKey.accountNumber(e.account) else { continue }
@@ -77,8 +77,9 @@ public struct APIBaselines: Projection {
             BE.put(account, into: &pk)
             APIBaselines.put(e.region ?? "", into: &pk)
             APIBaselines.put(principal, into: &pk)
+            let pkey = ByteKey(pk)
             var ps: PrincipalState
-            if let p = principals[pk] { ps = p } else if let stored = try principalsDB.get(pk) {
+            if let p = principals[pkey] { ps = p } else if let stored = try principalsDB.get(pk) {
                 ps = try APIBaselines.decodePrincipal(stored)
             } else {
                 ps = PrincipalState(seen: Seen(first: e.time, last: e.time, count: 0), apis: 0, notKept: 0)
@@ -87,41 +88,43 @@ public struct APIBaselines: Projection {
             var ak = pk
             APIBaselines.put(e.service ?? "", into: &ak)
             APIBaselines.put(action, into: &ak)
-            if apis[ak] != nil {
-                apis[ak]!.add(e.time)
+            let akey = ByteKey(ak)
+            if let i = apis.index(forKey: akey) {
+                apis.values[i].add(e.time)
             } else if let stored = try apisDB.get(ak) {
                 var s = try APIBaselines.decodeSeen(stored)
                 s.add(e.time)
-                apis[ak] = s
+                apis[akey] = s
             } else if ps.apis < cap {
                 ps.apis += 1
-                apis[ak] = Seen(first: e.time, last: e.time, count: 1)
+                apis[akey] = Seen(first: e.time, last: e.time, count: 1)
             } else {
                 ps.notKept += 1
             }
-            principals[pk] = ps
+            principals[pkey] = ps
         }
         // Sorted keys: LMDB writes fewer pages, and the order is reproducible.
-        for k in principals.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let p = principals[k]!
+        for (k, p) in principals.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
             var w = ByteWriter()
             w.i64(p.seen.first); w.i64(p.seen.last); w.u64(p.seen.count); w.u32(p.apis); w.u64(p.notKept)
-            try principalsDB.put(k, w.bytes)
+            try principalsDB.put(k.bytes, w.bytes)
         }
-        for k in apis.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let s = apis[k]!
+        for (k, s) in apis.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
             var w = ByteWriter()
             w.i64(s.first); w.i64(s.last); w.u64(s.count)
-            try apisDB.put(k, w.bytes)
+            try apisDB.put(k.bytes, w.bytes)
         }
     }
 
     static let maxString = 1024
 
     static func put(_ s: String, into out: inout [UInt8]) {
-        let u = Array(s.utf8.prefix(maxString))
-        out.append(UInt8(u.count >> 8)); out.append(UInt8(u.count & 0xff))
-        out += u
+        var s = s
+        s.withUTF8 { u in
+            let n = Swift.min(u.count, maxString)
+            out.append(UInt8(n >> 8)); out.append(UInt8(n & 0xff))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[0..<n]))
+        }
     }
 
     static func string(_ r: inout ByteReader) throws -> String {

@@ -287,9 +287,9 @@ public struct Baselines: Projection {
             var items: [(ItemKind, String, UInt64)] = []
             if let port { items.append((.remotePort, "\(port)", 0)) }
             if let peer {
-                let b = UInt64(max(0, e.bytes ?? 0))
-                items.append((.peer, peer.description, b))
-                items.append((.peerHour, peer.description + " " + hourString(e.time), b))
+                let b = UInt64(max(0, e.bytes ?? 0)), text = peer.description
+                items.append((.peer, text, b))
+                items.append((.peerHour, text + " " + hourString(e.time), b))
             }
             out.append((.interface, iface, items))
         case .route53:
@@ -359,20 +359,33 @@ public struct Baselines: Projection {
 
     public func fold(_ events: [Event], into state: ProjectionWriter) throws {
         let entitiesDB = state.database("entities"), itemsDB = state.database("items"), feedDB = state.database("feed")
-        var entities: [[UInt8]: EntityProfile] = [:]
-        var items: [[UInt8]: Seen] = [:]
+        var entities: [ByteKey: EntityProfile] = [:]
+        var items: [ByteKey: Seen] = [:]
+        var accounts: [String: UInt64] = [:]
+        var held: (ByteKey, EntityProfile)? = nil
         var feedSeq = try entitiesDB.get(Baselines.feedHeadKey).map { b in b.withUnsafeBytes { BE.u64($0) } } ?? 0
         let firstFeed = feedSeq
         var feed: [FeedEntry] = []
         for e in events {
-            guard let account = BlockKey.accountNumber(e.account) else { continue }
+            let account: UInt64
+            if let a = accounts[e.account] { account = a } else {
+                guard let a = BlockKey.accountNumber(e.account) else { continue }
+                accounts[e.account] = a
+                account = a
+            }
             for o in Baselines.observations(e) {
-                let ek = Baselines.entityKey(o.entity, account, o.id)
+                let ek = ByteKey(Baselines.entityKey(o.entity, account, o.id))
                 var p: EntityProfile
-                if let x = entities[ek] { p = x } else if let stored = try entitiesDB.get(ek) {
-                    p = try EntityProfile.decode(stored)
-                } else {
-                    p = EntityProfile(first: e.time)
+                // Taken out while it changes: a copy left in the table would make every
+                // change copy its arrays. The last entity stays out until another comes
+                // (flow logs give one interface's records in runs).
+                if let (k, x) = held, k == ek { p = x; held = nil } else {
+                    if let (k, x) = held { entities[k] = x; held = nil }
+                    if let x = entities.removeValue(forKey: ek) { p = x } else if let stored = try entitiesDB.get(ek.bytes) {
+                        p = try EntityProfile.decode(stored)
+                    } else {
+                        p = EntityProfile(first: e.time)
+                    }
                 }
                 p.add(e)
                 if o.entity == .instance, let q = e.queryName {
@@ -380,12 +393,13 @@ public struct Baselines: Projection {
                     p.nameEntropy.add(Baselines.entropy(q))
                 }
                 for (kind, key, sum) in o.items {
-                    var ik = ek
-                    ik.append(kind.rawValue)
-                    APIBaselines.put(key, into: &ik)
-                    if items[ik] != nil {
-                        items[ik]!.add(e.time, sum)
-                    } else if let stored = try itemsDB.get(ik) {
+                    var ikBytes = ek.bytes
+                    ikBytes.append(kind.rawValue)
+                    APIBaselines.put(key, into: &ikBytes)
+                    let ik = ByteKey(ikBytes)
+                    if let i = items.index(forKey: ik) {
+                        items.values[i].add(e.time, sum)
+                    } else if let stored = try itemsDB.get(ikBytes) {
                         var s = try Baselines.decodeSeen(stored)
                         s.add(e.time, sum)
                         items[ik] = s
@@ -402,17 +416,17 @@ public struct Baselines: Projection {
                         p.overCap[Int(kind.rawValue)] += 1
                     }
                 }
-                entities[ek] = p
+                held = (ek, p)
             }
         }
-        for k in entities.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            try entitiesDB.put(k, entities[k]!.encoded())
+        if let (k, x) = held { entities[k] = x }
+        for (k, p) in entities.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+            try entitiesDB.put(k.bytes, p.encoded())
         }
-        for k in items.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let s = items[k]!
+        for (k, s) in items.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
             var w = ByteWriter()
             w.i64(s.first); w.i64(s.last); w.u64(s.count); w.u64(s.sum)
-            try itemsDB.put(k, w.bytes)
+            try itemsDB.put(k.bytes, w.bytes)
         }
         for f in feed { try feedDB.put(BE.bytes(f.feedSeq), f.encoded()) }
         if feedSeq != firstFeed { try entitiesDB.put(Baselines.feedHeadKey, BE.bytes(feedSeq)) }
@@ -592,4 +606,13 @@ public struct FeedLog: SubscribableLog {
         let entries = try snap.feed(from: from, limit: limit)
         return (entries.map { ($0.feedSeq, $0) }, (entries.last.map { $0.feedSeq + 1 }) ?? from)
     }
+}
+
+/// Bytes as a dictionary key, hashed in one call (an array of bytes hashes byte by byte).
+struct ByteKey: Hashable {
+    var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
 }
