@@ -22,7 +22,8 @@ import SecModel
 /// state is bounded by the sum of its caps, whatever it does.
 public struct Baselines: Projection {
     public static let name = "baselines"
-    public static let version: UInt32 = 1
+    /// 2: interfaces keep the DNS resolvers they talk to.
+    public static let version: UInt32 = 2
     public static let databases = ["entities", "items", "feed"]
     public static let fields: Set<Field> = [.region, .principal, .service, .action, .outcome, .srcIP, .dstIP,
                                             .srcPort, .dstPort, .proto, .bytes, .userAgent, .resource, .resourceType, .queryName]
@@ -67,6 +68,8 @@ public struct Baselines: Projection {
         case domain, queryType
         // DB instance (RDS)
         case dbUser, dbClient
+        // interface (VPC flow): peers on port 53
+        case resolver
 
         public var name: String {
             switch self {
@@ -85,6 +88,7 @@ public struct Baselines: Projection {
             case .queryType: "query_type"
             case .dbUser: "user"
             case .dbClient: "client"
+            case .resolver: "resolver"
             }
         }
 
@@ -106,6 +110,7 @@ public struct Baselines: Projection {
             case .queryType: 64
             case .dbUser: 1_000
             case .dbClient: 10_000
+            case .resolver: 100
             }
         }
 
@@ -122,6 +127,7 @@ public struct Baselines: Projection {
             case .domain: "new_domain"
             case .dbUser: "new_db_user"
             case .dbClient: "new_db_client"
+            case .resolver: "new_resolver"
             case .ip, .bucketDay, .peer, .peerHour, .queryType: nil
             }
         }
@@ -290,6 +296,8 @@ public struct Baselines: Projection {
                 let b = UInt64(max(0, e.bytes ?? 0)), text = peer.description
                 items.append((.peer, text, b))
                 items.append((.peerHour, text + " " + hourString(e.time), b))
+                // The DNS servers an interface uses (Route 53 query logs name none).
+                if port == 53 { items.append((.resolver, text, 0)) }
             }
             out.append((.interface, iface, items))
         case .route53:

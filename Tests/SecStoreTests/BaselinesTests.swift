@@ -24,7 +24,7 @@ import Testing
                     e.srcIP = IPAddress("10.0.0.\(m.next() % 8)")
                     e.dstIP = IPAddress("203.0.113.\(m.next() % 30)")
                     e.srcPort = Int64(32768 + m.next() % 1000)
-                    e.dstPort = [443, 80, 22, 5432, 8443][Int(m.next() % 5)]
+                    e.dstPort = [443, 80, 22, 5432, 8443, 53][Int(m.next() % 6)]
                     if m.next() % 4 == 0 { swap(&e.srcIP, &e.dstIP); swap(&e.srcPort, &e.dstPort) }
                     e.bytes = Int64(m.next() % 10_000)
                     return e
@@ -165,6 +165,7 @@ import Testing
                 add("interface", e.account, e.resource!, "peer", peer.description, e.time, UInt64(e.bytes!))
                 let hour = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(e.time) / 1000)).prefix(13)
                 add("interface", e.account, e.resource!, "peer_hour", "\(peer) \(hour)", e.time, UInt64(e.bytes!))
+                if port == 53 { add("interface", e.account, e.resource!, "resolver", peer.description, e.time) }
             case .route53:
                 add("instance", e.account, e.resource!, "domain", e.queryName!, e.time)
                 add("instance", e.account, e.resource!, "query_type", e.action!, e.time)
