@@ -154,6 +154,16 @@ enum SHA256Hex {
 }
 
 /// The banks a command works on: those named, else all registered.
+/// `--bank` (repeatable) and `--format table|json`, for commands that list per bank.
+struct BankListingOptions: ParsableArguments {
+    @Option(name: .customLong("bank"), help: "Only this bank (repeatable).") var banks: [String] = []
+    @Option(help: ArgumentHelp("Output format: table or json.", valueName: "table|json")) var format: OutputFormat = .table
+
+    func validate() throws {
+        if format == .csv { throw ValidationError("--format must be table or json") }
+    }
+}
+
 func selectedBanks(_ store: Store, _ named: [String]) throws -> [String] {
     let org = try store.org()
     let all = org.banks.map(\.id)

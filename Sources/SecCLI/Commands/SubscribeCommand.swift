@@ -279,12 +279,9 @@ struct SubscribersCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: StoreOptions
-    @Option(name: .customLong("bank"), help: "Only this bank (repeatable).") var banks: [String] = []
-    @Option(help: ArgumentHelp("Output format: table or json.", valueName: "table|json")) var format: OutputFormat = .table
-
-    func validate() throws {
-        if format == .csv { throw ValidationError("--format must be table or json") }
-    }
+    @OptionGroup var listing: BankListingOptions
+    var banks: [String] { listing.banks }
+    var format: OutputFormat { listing.format }
 
     func run() throws {
         try reportingErrors {
