@@ -177,4 +177,38 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         #expect(r.err.contains("bad.txt:2:1: error: '300.1.2.3/8' is not an IP address or CIDR prefix"))
         #expect(r.err.contains("^~~~"))
     }
+
+    @Test func followPicksUpAnIngestWithinSeconds() throws {
+        let store = try base.copy("detect-follow")
+        #expect(try secq(["detect", "--store", store]).status == 0)
+        // A root-usage scenario's first record again, with a new event id.
+        let t = base.data.truth.first { $0["scenario"] as? String == "root_usage" }!
+        let eid = (t["event_ids"] as! [String])[0]
+        var rec = base.data.records.first { $0.eventID == eid }!.json
+        rec["eventID"] = UUID().uuidString.lowercased()
+        let file = temporaryDirectory("detect-follow-in") + "/root.json"
+        try JSONSerialization.data(withJSONObject: ["Records": [rec]]).write(to: URL(fileURLWithPath: file))
+        let bank = t["bank"] as! String
+        func rootCount() throws -> Int {
+            try findingsJSON(store).first {
+                $0["finding_type"] as? String == "Policy:IAMUser/RootCredentialUsage" && $0["bank"] as? String == bank
+                    && $0["principal"] as? String == t["principal"] as? String
+            }?["count"] as? Int ?? 0
+        }
+        let before = try rootCount()
+        #expect(before > 0)
+
+        let follower = try StreamingSecq(["detect", "--store", store, "--follow"])
+        #expect(follower.wait(timeout: 10) { $0.count >= 3 }) // the first pass: a line per bank
+        let ingest = try secq(["ingest", "--store", store, file])
+        #expect(ingest.status == 0, "\(ingest.err)")
+        let started = Date()
+        // The root finding updated, and any other finding the event repeats.
+        let line = "\(bank): 1 event, 0 new findings, "
+        #expect(follower.wait(timeout: 5) { $0.contains { $0.hasPrefix(line) } }, "\(follower.lines)")
+        print("detect --follow: the ingest's event detected \(Int(Date().timeIntervalSince(started) * 1000)) ms after the ingest exited")
+        #expect(follower.stop() == 0)
+        #expect(try rootCount() == before + 1)
+    }
+
 }

@@ -32,7 +32,7 @@ struct DetectCommand: ParsableCommand {
         Without --follow the command stops at each bank's head and prints, per bank, \
         the events read and the findings created and updated. With --follow it then \
         waits for appends ('secq ingest' wakes it) until SIGINT or SIGTERM, printing a \
-        line per batch of work.
+        line per bank after catching up and then one per bank with new events.
 
         --threat-list and --trusted-ips add the threat-intelligence detectors (plain \
         text or CSV, one IP, CIDR or domain per line, '#' comments; trusted wins). \
@@ -96,6 +96,11 @@ struct DetectCommand: ParsableCommand {
                 }
                 signal(SIGINT, handler)
                 signal(SIGTERM, handler)
+                // A parent may have started this process with them blocked.
+                var unblock = sigset_t()
+                sigemptyset(&unblock)
+                for s in [SIGINT, SIGTERM] { sigaddset(&unblock, s) }
+                pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             }
             func interrupted() -> Bool {
                 var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
@@ -104,15 +109,17 @@ struct DetectCommand: ParsableCommand {
 
             let out = Output()
             let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
+            var firstPass = true
             while true {
                 for b in bankStores {
                     if interrupted() { break }
                     let s = try engine.run(b, batch: batch, stop: interrupted)
-                    if !follow || s.events > 0 {
+                    if firstPass || s.events > 0 {
                         out.line("\(s.bank): \(s.events) event\(s.events == 1 ? "" : "s"), \(s.newFindings) new finding\(s.newFindings == 1 ? "" : "s"), \(s.updatedFindings) updated (checkpoint \(s.checkpoint))")
                         out.flush()
                     }
                 }
+                firstPass = false
                 guard let watcher, !interrupted() else { break }
                 if watcher.wait(timeout: 1) { break }
             }
