@@ -24,6 +24,9 @@ struct FindingsCommand: ParsableCommand {
         finding_type, severity, severity_label, title, bank, account, region, principal, \
         resource, src_ip, count, first_seen, last_seen, status, detector).
 
+        The listing's options (--severity, --since, --bank, --format): 'secq findings \
+        list --help'; 'list' may be left out.
+
         Examples:
           secq findings
           secq findings --severity high --since 24h --bank acme-bank
