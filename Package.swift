@@ -24,10 +24,12 @@ let package = Package(
         .target(name: "SecModel"),
         .target(name: "SecIngest", dependencies: ["SecModel", "CIsal", "CDeflate"]),
         .target(name: "SecStore", dependencies: ["SecModel", "CLMDB", "CZstd", "CCrypto"]),
-        .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest"]),
+        .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest", "SecEngine"]),
         .target(name: "SecDetect", dependencies: ["SecModel", "SecIngest"]),
+        // The detection engine: SecDetect's detectors fed from a bank's log, findings kept in the bank.
+        .target(name: "SecEngine", dependencies: ["SecDetect", "SecStore", "SecIngest", "SecModel"]),
         .target(name: "SecCLI", dependencies: [
-            "SecModel", "SecIngest", "SecStore", "SecQuery",
+            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "secq", dependencies: ["SecCLI"]),
@@ -38,7 +40,7 @@ let package = Package(
         .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"],
                     exclude: ["Golden"]),
         .testTarget(name: "SecDetectTests", dependencies: ["SecDetect", "SecIngest", "SecModel"]),
-        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel"]),
+        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel", "SecEngine", "SecDetect"]),
     ],
     swiftLanguageModes: [.v6]
 )

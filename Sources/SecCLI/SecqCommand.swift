@@ -21,6 +21,7 @@ public struct SecqCommand: ParsableCommand {
             StatsCommand.self, VerifyCommand.self, QuarantineCommand.self,
             ProjectionCommand.self, BaselineCommand.self,
             SubscribeCommand.self, SubscribersCommand.self,
+            DetectCommand.self, FindingsCommand.self,
         ]
     )
 

@@ -1,3 +1,4 @@
+import SecEngine
 import SecModel
 
 /// Checks names and types of a parsed query and resolves them.
@@ -51,6 +52,7 @@ public struct Binder {
                       ("principal", .string), ("interface", .string), ("instance", .string), ("db", .string),
                       ("kind", .string), ("key", .string), ("first_seen", .time), ("last_seen", .time), ("count", .int),
                       ("bytes", .int)],
+        "findings": FindingRows.columns,
     ]
 
     public func bind(_ query: Query) throws(QueryError) -> BoundQuery {
@@ -60,7 +62,7 @@ public struct Binder {
         }
         guard table == "events" else {
             throw QueryError(.unknownTable, "table \(QueryError.quote(table)) has no data yet",
-                             at: query.table?.range ?? .point(0), help: "query 'events' or 'baselines' for now")
+                             at: query.table?.range ?? .point(0), help: "query 'events', 'findings' or 'baselines' for now")
         }
         var from: Int64? = nil, to: Int64? = nil
         var filter: [BoundExpr] = []

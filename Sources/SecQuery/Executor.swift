@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SecEngine
 import SecModel
 import SecStore
 
@@ -250,6 +251,8 @@ public struct Executor: Sendable {
                         .string(r.kind), .string(r.key), .time(r.firstSeen), .time(r.lastSeen), .int(Int64(r.count)),
                         r.bytes.map { .int(Int64(bitPattern: $0)) } ?? .null]
             }
+        case "findings":
+            return try bank.findings().map(FindingRows.row)
         default:
             return []
         }

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import SecDetect
+import SecEngine
+import SecModel
+import SecStore
+
+/// The write end of the pipe SIGINT and SIGTERM write a byte to while `secq detect
+/// --follow` runs (the handler may only make async-signal-safe calls).
+nonisolated(unsafe) private var detectSignalPipeWrite: Int32 = -1
+
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Run the threat detectors over each bank's new events and keep the findings.",
+        discussion: """
+        Detection is a durable subscriber named 'detect' in each bank: it starts at the \
+        bank's first event and, on every run, reads the events after its checkpoint in \
+        sequence order, a batch at a time (--batch). For each batch the detectors' state \
+        is restored, the events are observed, each occurrence is merged into its finding \
+        (same type and aggregation key: the count grows, first/last seen widen), and the \
+        state, the findings and the checkpoint are written in ONE write transaction of \
+        the bank. Killing the command (even with SIGKILL) loses no batch and repeats \
+        none: the next run gives the same findings with the same counts.
+
+        Imported GuardDuty findings (events of class detection_finding) become findings \
+        too, with detector 'guardduty', keyed by GuardDuty's finding id.
+
+        Without --follow the command stops at each bank's head and prints, per bank, \
+        the events read and the findings created and updated. With --follow it then \
+        waits for appends ('secq ingest' wakes it) until SIGINT or SIGTERM, printing a \
+        line per bank after catching up and then one per bank with new events.
+
+        --threat-list and --trusted-ips add the threat-intelligence detectors (plain \
+        text or CSV, one IP, CIDR or domain per line, '#' comments; trusted wins). \
+        Keep the same lists from run to run: a finding depends on the lists in force \
+        when its events were read.
+
+        Findings: 'secq findings', or the 'findings' table of 'secq query'.
+
+        Examples:
+          secq detect
+          secq detect --bank acme-bank --threat-list feeds/bad-ips.txt
+          secq detect --follow
+          secq findings --severity high --since 24h
+        """)
+
+    @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("bank"), help: "Only this bank (repeatable; default: every bank).") var banks: [String] = []
+    @Flag(help: "After catching up, wait for new events (until SIGINT or SIGTERM).") var follow = false
+    @Option(help: ArgumentHelp("Events per batch (per transaction).", valueName: "n")) var batch: Int = 1000
+    @Option(name: .customLong("threat-list"), help: ArgumentHelp("Known-bad IPs, CIDRs and domains.", valueName: "file"))
+    var threatList: String?
+    @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("Addresses and domains that never match the threat list.", valueName: "file"))
+    var trustedIPs: String?
+
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    static func loadList(_ path: String?) throws -> IndicatorList {
+        guard let path else { return IndicatorList() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError(message: "cannot read '\(path)'", code: 2)
+        }
+        do {
+            return try IndicatorList(text: String(decoding: data, as: UTF8.self), file: path)
+        } catch let e as ThreatListError {
+            FileHandle.standardError.write(Data((e.description.hasSuffix("\n") ? e.description : e.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let store = try Store(path: options.path)
+            let bankStores = try selectedBanks(store, banks).map { try store.bank($0) }
+            var intel: ThreatIntel? = nil
+            if threatList != nil || trustedIPs != nil {
+                intel = ThreatIntel(threats: try Self.loadList(threatList), trusted: try Self.loadList(trustedIPs))
+            }
+            let engine = DetectionEngine(intel: intel)
+
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw CLIError(message: "pipe: \(String(cString: strerror(errno)))") }
+            _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+            _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+            detectSignalPipeWrite = fds[1]
+            if follow {
+                let handler: @convention(c) (Int32) -> Void = { _ in
+                    var b: UInt8 = 1
+                    _ = Glibc.write(detectSignalPipeWrite, &b, 1)
+                }
+                signal(SIGINT, handler)
+                signal(SIGTERM, handler)
+                // A parent may have started this process with them blocked.
+                var unblock = sigset_t()
+                sigemptyset(&unblock)
+                for s in [SIGINT, SIGTERM] { sigaddset(&unblock, s) }
+                pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+            }
+            func interrupted() -> Bool {
+                var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+                return poll(&p, 1, 0) > 0
+            }
+
+            let out = Output()
+            let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
+            var firstPass = true
+            while true {
+                for b in bankStores {
+                    if interrupted() { break }
+                    let s = try engine.run(b, batch: batch, stop: interrupted)
+                    if firstPass || s.events > 0 {
+                        out.line("\(s.bank): \(s.events) event\(s.events == 1 ? "" : "s"), \(s.newFindings) new finding\(s.newFindings == 1 ? "" : "s"), \(s.updatedFindings) updated (checkpoint \(s.checkpoint))")
+                        out.flush()
+                    }
+                }
+                firstPass = false
+                guard let watcher, !interrupted() else { break }
+                if watcher.wait(timeout: 1) { break }
+            }
+            out.flush()
+        }
+    }
+}

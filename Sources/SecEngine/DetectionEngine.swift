@@ -1,0 +1,147 @@
+import Foundation
+import SecDetect
+import SecIngest
+import SecModel
+import SecStore
+
+/// The detection engine: a durable subscriber named `detect` in each bank that feeds the
+/// bank's events, in sequence order, to the built-in detectors and keeps the findings.
+///
+/// Exactly once: each batch runs inside `BankStore.consume`, so the detector state read
+/// at its start, the findings it writes and the new checkpoint commit in one write
+/// transaction of the bank. A crash leaves all three as they were; the rerun reads the
+/// same events with the same state and writes the same findings.
+///
+/// Databases (the subscriber's own, `sub.detect.<db>`):
+/// - `state`: key the detector id (UTF-8), value its saved state (absent: empty state).
+/// - `findings`: key the finding id (32 hex digits), value the ``Finding`` as JSON with
+///   sorted keys (equal findings give equal bytes).
+public struct DetectionEngine: Sendable {
+    public static let subscriber = "detect"
+    public static let stateDB = "state"
+    public static let findingsDB = "findings"
+    /// The detector id of findings imported from GuardDuty.
+    public static let guardDutyDetector = "guardduty"
+
+    public let intel: ThreatIntel?
+
+    public init(intel: ThreatIntel? = nil) { self.intel = intel }
+
+    /// What one run did in one bank.
+    public struct Summary: Sendable, Equatable {
+        public var bank: String
+        public var events = 0
+        public var batches = 0
+        public var newFindings = 0
+        public var updatedFindings = 0
+        /// The checkpoint after the run (the last event read).
+        public var checkpoint: UInt64 = 0
+
+        public init(bank: String) { self.bank = bank }
+    }
+
+    /// Creates the subscriber at the bank's first event when it does not exist.
+    public func open(_ bank: BankStore) throws {
+        try bank.openSubscriber(Self.subscriber, log: EventLog(raw: true), start: .beginning)
+    }
+
+    /// Runs batches until the bank's head is reached or `stop` says so (looked at between
+    /// batches). Each batch commits on its own.
+    public func run(_ bank: BankStore, batch: Int = 1000, stop: () -> Bool = { false }) throws -> Summary {
+        try open(bank)
+        var summary = Summary(bank: bank.id)
+        while !stop() {
+            guard let b = try runBatch(bank, batch: batch) else { break }
+            summary.events += b.events
+            summary.batches += 1
+            summary.newFindings += b.newFindings
+            summary.updatedFindings += b.updatedFindings
+        }
+        summary.checkpoint = try bank.subscriberCheckpoint(Self.subscriber) ?? 0
+        return summary
+    }
+
+    /// One batch in one transaction; nil when the subscriber is at the head.
+    public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int)? {
+        var result = (events: 0, newFindings: 0, updatedFindings: 0)
+        var ran = false
+        _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB],
+                                 limit: max(batch, 1)) { items, writer in
+            // Everything here is rebuilt from the transaction: the body may run again.
+            result = (items.count, 0, 0)
+            ran = true
+            let stateDB = writer.database(Self.stateDB)
+            let findingsDB = writer.database(Self.findingsDB)
+            var set = DetectorSet(BuiltInDetectors.all(intel: intel))
+            var saved: [String: [UInt8]] = [:]
+            for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
+            try set.loadState(saved)
+
+            var touched: [String: Finding] = [:]
+            var created = Set<String>()
+            for (_, item) in items {
+                var e = item
+                Self.fillEventID(&e)
+                var drafts = set.observe(e)
+                if let d = Self.guardDutyDraft(e) { drafts.append(d) }
+                for d in drafts {
+                    let id = d.findingID
+                    var existing = touched[id]
+                    if existing == nil, let bytes = try findingsDB.get(Array(id.utf8)) {
+                        existing = try StateCoding.decode(Finding.self, bytes)
+                    }
+                    if existing == nil { created.insert(id) }
+                    touched[id] = Finding.merge(existing, d)
+                }
+            }
+            for (id, f) in touched { try findingsDB.put(Array(id.utf8), try StateCoding.encode(f)) }
+            for (id, bytes) in try set.saveState() {
+                if bytes.isEmpty { _ = try stateDB.delete(Array(id.utf8)) } else { try stateDB.put(Array(id.utf8), bytes) }
+            }
+            result.newFindings = created.count
+            result.updatedFindings = touched.count - created.count
+        }
+        // The body also runs on a gap (a block removed by retention) with no items.
+        return ran ? result : nil
+    }
+
+    /// CloudTrail's `eventID` is not a stored column: it is read from the raw record.
+    static func fillEventID(_ e: inout Event) {
+        guard e.eventID == nil, e.source == .cloudtrail, !e.raw.isEmpty, let p = JSONPath("eventID") else { return }
+        if case .string(let s)? = JSONPath.lookupInRecord(raw: e.raw, path: p.segments) { e.eventID = s }
+    }
+
+    /// An imported GuardDuty finding as a draft of detector `guardduty`: its type,
+    /// severity and title as GuardDuty gave them, keyed by GuardDuty's finding id (a
+    /// re-delivered or updated finding counts up the same one).
+    static func guardDutyDraft(_ e: Event) -> FindingDraft? {
+        guard e.eventClass == .detectionFinding else { return nil }
+        let type = e.findingType.flatMap(FindingType.init) ?? FindingType("Unknown:Unknown/GuardDutyFinding")!
+        let key = e.eventID ?? "seq:\(e.seq)"
+        let title = e.title ?? type.description
+        return FindingDraft(type: type, severity: e.severity ?? 5.0, title: title, description: title,
+                            detector: guardDutyDetector, aggregationKey: [key], event: e)
+    }
+}
+
+extension BankStore {
+    /// The findings the `detect` subscriber keeps in this bank, in id order.
+    public func findings() throws -> [Finding] {
+        try subscriberEntries(DetectionEngine.subscriber, database: DetectionEngine.findingsDB).map {
+            try StateCoding.decode(Finding.self, $0.value)
+        }
+    }
+
+    /// Sets a finding's status in one write transaction. Returns false when the bank has
+    /// no finding with that id.
+    @discardableResult
+    public func setFindingStatus(_ id: String, _ status: FindingStatus) throws -> Bool {
+        try writeSubscriberDatabase(DetectionEngine.subscriber, database: DetectionEngine.findingsDB) { db in
+            guard let bytes = try db.get(Array(id.utf8)) else { return false }
+            var f = try StateCoding.decode(Finding.self, bytes)
+            f.status = status
+            try db.put(Array(id.utf8), try StateCoding.encode(f))
+            return true
+        }
+    }
+}
