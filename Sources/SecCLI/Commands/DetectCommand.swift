@@ -8,10 +8,6 @@ import SecEngine
 import SecModel
 import SecStore
 
-/// The write end of the pipe SIGINT and SIGTERM write a byte to while `secq detect
-/// --follow` runs (the handler may only make async-signal-safe calls).
-nonisolated(unsafe) private var detectSignalPipeWrite: Int32 = -1
-
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
@@ -84,31 +80,12 @@ struct DetectCommand: ParsableCommand {
             }
             let engine = DetectionEngine(intel: intel)
 
-            var fds: [Int32] = [-1, -1]
-            guard pipe(&fds) == 0 else { throw CLIError(message: "pipe: \(String(cString: strerror(errno)))") }
-            _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-            _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
-            detectSignalPipeWrite = fds[1]
-            if follow {
-                let handler: @convention(c) (Int32) -> Void = { _ in
-                    var b: UInt8 = 1
-                    _ = Glibc.write(detectSignalPipeWrite, &b, 1)
-                }
-                signal(SIGINT, handler)
-                signal(SIGTERM, handler)
-                // A parent may have started this process with them blocked.
-                var unblock = sigset_t()
-                sigemptyset(&unblock)
-                for s in [SIGINT, SIGTERM] { sigaddset(&unblock, s) }
-                pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-            }
-            func interrupted() -> Bool {
-                var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
-                return poll(&p, 1, 0) > 0
-            }
+            // With --follow, SIGINT and SIGTERM stop it between batches.
+            let interrupts = follow ? try Interrupts.install() : nil
+            func interrupted() -> Bool { interrupts?.happened() ?? false }
 
             let out = Output()
-            let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
+            let watcher = interrupts.map { AppendWatcher(banks: bankStores, wake: $0.fd) }
             var firstPass = true
             while true {
                 for b in bankStores {

@@ -7,10 +7,6 @@ import SecModel
 import SecQuery
 import SecStore
 
-/// The write end of the pipe SIGINT and SIGTERM write a byte to (the handler may only
-/// make async-signal-safe calls).
-nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
-
 struct SubscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscribe",
@@ -150,29 +146,10 @@ struct SubscribeCommand: ParsableCommand {
 
         // SIGPIPE: a closed pipe is an EPIPE write error, handled below. SIGINT and
         // SIGTERM: written to a pipe, seen between batches.
-        signal(SIGPIPE, SIG_IGN)
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw CLIError(message: "pipe: \(String(cString: strerror(errno)))") }
-        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
-        signalPipeWrite = fds[1]
-        let handler: @convention(c) (Int32) -> Void = { _ in
-            var b: UInt8 = 1
-            _ = Glibc.write(signalPipeWrite, &b, 1)
-        }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
-        // A parent may have started this process with them blocked.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for s in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&unblock, s) }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        func interrupted() -> Bool {
-            var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
-            return poll(&p, 1, 0) > 0
-        }
+        let interrupts = try Interrupts.install(ignoringSIGPIPE: true)
+        func interrupted() -> Bool { interrupts.happened() }
 
-        let watcher = follow ? AppendWatcher(banks: bankStores, wake: fds[0]) : nil
+        let watcher = follow ? AppendWatcher(banks: bankStores, wake: interrupts.fd) : nil
         var turn = 0
         var done = Set<String>()
         while true {
@@ -192,7 +169,7 @@ struct SubscribeCommand: ParsableCommand {
                     text.append(contentsOf: l.utf8)
                     text.append(10)
                 }
-                guard Self.writeAll(text, signals: fds[0]) else { return } // the reader went away
+                guard Self.writeAll(text, signals: interrupts.fd) else { return } // the reader went away
                 try b.acknowledge(name, log: log.name, upTo: p.next - 1)
                 // Without --follow, a bank is done once a batch reached the head read.
                 if !follow && p.next - 1 >= p.head { done.insert(b.id) }
