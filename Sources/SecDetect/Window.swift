@@ -42,6 +42,19 @@ public struct WindowStore: Sendable, Codable, Equatable {
 
     public mutating func clear(_ key: String) { keys[key] = nil }
 
+    /// Adds the entry, then, when the key holds `settings.threshold` entries within the
+    /// window, forgets them and returns them (the detector fires once per threshold
+    /// reached and starts over); nil otherwise.
+    public mutating func addReaching(_ key: String, _ entry: WindowEntry, now: Int64, settings: WindowSettings,
+                                     distinct: Bool = false) -> [WindowEntry]? {
+        add(key, entry, now: now, window: settings.window, maxEntries: settings.threshold, maxKeys: settings.maxKeys,
+            distinct: distinct)
+        let l = entries(key, now: now, window: settings.window)
+        guard l.count >= settings.threshold else { return nil }
+        clear(key)
+        return l
+    }
+
     mutating func evict(now: Int64, window: Int64, maxKeys: Int) {
         keys = keys.filter { ($0.value.last?.t ?? .min) >= now - window }
         guard keys.count > maxKeys else { return }

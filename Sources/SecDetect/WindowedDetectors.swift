@@ -145,11 +145,7 @@ public struct PortscanDetector: WindowedDetector {
     public mutating func observe(_ e: Event) -> [FindingDraft] {
         guard e.source == .vpcflow, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return [] }
         let key = e.account + "|" + src.description + "|" + dst.description
-        state.add(key, WindowEntry(e, String(port)), now: e.time, window: settings.window,
-                  maxEntries: settings.threshold, maxKeys: settings.maxKeys, distinct: true)
-        let l = state.entries(key, now: e.time, window: settings.window)
-        guard l.count >= settings.threshold else { return [] }
-        state.clear(key)
+        guard let l = state.addReaching(key, WindowEntry(e, String(port)), now: e.time, settings: settings, distinct: true) else { return [] }
         return [FindingDraft(
             type: Self.type, severity: 5.0,
             title: "\(src) scanned \(l.count) ports of \(dst)",
@@ -175,11 +171,7 @@ public struct PortSweepDetector: WindowedDetector {
     public mutating func observe(_ e: Event) -> [FindingDraft] {
         guard e.source == .vpcflow, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return [] }
         let key = e.account + "|" + src.description + "|" + String(port)
-        state.add(key, WindowEntry(e, dst.description), now: e.time, window: settings.window,
-                  maxEntries: settings.threshold, maxKeys: settings.maxKeys, distinct: true)
-        let l = state.entries(key, now: e.time, window: settings.window)
-        guard l.count >= settings.threshold else { return [] }
-        state.clear(key)
+        guard let l = state.addReaching(key, WindowEntry(e, dst.description), now: e.time, settings: settings, distinct: true) else { return [] }
         return [FindingDraft(
             type: Self.type, severity: 8.0,
             title: "\(src) probed port \(port) on \(l.count) addresses",
@@ -210,11 +202,7 @@ public struct RemoteBruteForceDetector: WindowedDetector {
         guard e.source == .vpcflow, e.proto == 6, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort,
               port == 22 || port == 3389, (e.packets ?? 0) <= maxPackets else { return [] }
         let key = e.account + "|" + src.description + "|" + dst.description + "|" + String(port)
-        state.add(key, WindowEntry(e, ""), now: e.time, window: settings.window,
-                  maxEntries: settings.threshold, maxKeys: settings.maxKeys)
-        let l = state.entries(key, now: e.time, window: settings.window)
-        guard l.count >= settings.threshold else { return [] }
-        state.clear(key)
+        guard let l = state.addReaching(key, WindowEntry(e, ""), now: e.time, settings: settings) else { return [] }
         let actor = !isExternal(src) && isExternal(dst)
         let type = Types.t(port == 22 ? "UnauthorizedAccess:EC2/SSHBruteForce" : "UnauthorizedAccess:EC2/RDPBruteForce")
         let proto = port == 22 ? "SSH" : "RDP"
@@ -267,11 +255,7 @@ public struct DNSExfiltrationDetector: WindowedDetector {
         let domain = DomainName.base(name)
         let client = e.resource ?? e.srcIP?.description ?? "unknown"
         let key = e.account + "|" + client + "|" + domain
-        state.add(key, WindowEntry(e, name), now: e.time, window: settings.window,
-                  maxEntries: settings.threshold, maxKeys: settings.maxKeys, distinct: true)
-        let l = state.entries(key, now: e.time, window: settings.window)
-        guard l.count >= settings.threshold else { return [] }
-        state.clear(key)
+        guard let l = state.addReaching(key, WindowEntry(e, name), now: e.time, settings: settings, distinct: true) else { return [] }
         return [FindingDraft(
             type: Self.type, severity: 8.0,
             title: "\(client) may be exfiltrating data through DNS queries to \(domain)",
