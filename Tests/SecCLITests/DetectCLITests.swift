@@ -168,6 +168,31 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         #expect(sev.status != 0 && sev.err.contains("--severity 'urgent'"))
     }
 
+    /// `secq ingest --detect` leaves the findings `secq detect` after the ingest would,
+    /// counts them in its summary, and a second ingest of the same files finds nothing new.
+    @Test func ingestWithDetectEqualsDetectAfterIngest() throws {
+        let data = base.data
+        let inputs = ["AWSLogs", "rds", "s3-access-logs", "cloudfront"].map { data.dir + "/" + $0 }
+        let threat = ["--threat-list", data.dir + "/threat-list.txt"]
+        let inline = temporaryDirectory("detect-inline"), after = temporaryDirectory("detect-after")
+        for d in [inline, after] { #expect(try secq(["init", "--store", d, "--org", data.dir + "/org.json"]).status == 0) }
+        // One parser thread: both stores get the events in the same order (the same seqs).
+        let r = try secq(["ingest", "--store", inline, "--json", "--jobs", "1", "--detect"] + threat + inputs)
+        #expect(r.status == 0, "\(r.err)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(try secq(["ingest", "--store", after, "--json", "--jobs", "1"] + inputs).status == 0)
+        #expect(try secq(["detect", "--store", after] + threat).status == 0)
+        let a = try secq(["findings", "--store", inline, "--format", "json"]).out
+        let b = try secq(["findings", "--store", after, "--format", "json"]).out
+        #expect(!a.isEmpty && a == b)
+        #expect(summary["new_findings"] as? Int == a.split(separator: "\n").count)
+        let again = try secq(["ingest", "--store", inline, "--json", "--detect"] + threat + inputs)
+        let s2 = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as! [String: Any]
+        #expect(s2["new_findings"] as? Int == 0 && s2["updated_findings"] as? Int == 0 && s2["stored"] as? Int == 0)
+        let bad = try secq(["ingest", "--store", inline, "--threat-list", "x.txt"] + inputs)
+        #expect(bad.status != 0 && bad.err.contains("go with --detect"))
+    }
+
     @Test func badThreatListIsACaretError() throws {
         let store = try base.copy("detect-badlist")
         let list = temporaryDirectory("detect-list") + "/bad.txt"

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import SecDetect
+import SecEngine
 import SecIngest
 import SecModel
 import SecStore
@@ -27,6 +29,7 @@ struct IngestCommand: ParsableCommand {
           secq ingest --bank acme-bank acme-logs/
           secq ingest --account 111122223333 cloudfront-logs/
           zcat trail.json.gz | secq ingest -
+          secq ingest --detect --threat-list bad-ips.txt AWSLogs/
         """)
 
     @OptionGroup var options: StoreOptions
@@ -43,12 +46,21 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .customLong("no-projections"),
           help: "Do not bring projections up to date at the end (run 'secq projection catch-up' later).")
     var noProjections = false
+    @Flag(help: "Then run the threat detectors over what is new in each bank ('secq detect'; findings counted in the summary).")
+    var detect = false
+    @Option(name: .customLong("threat-list"), help: ArgumentHelp("With --detect: bad IPs, CIDRs and domains (see 'secq detect').", valueName: "file"))
+    var threatList: String?
+    @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("With --detect: addresses that are never a threat.", valueName: "file"))
+    var trustedIPs: String?
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one file or directory (or '-' for standard input)") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let account, !Org.isAccountID(account) {
             throw ValidationError("--account must be a 12-digit AWS account id, not '\(account)'")
+        }
+        if !detect && (threatList != nil || trustedIPs != nil) {
+            throw ValidationError("--threat-list and --trusted-ips go with --detect")
         }
         if let format, InputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; known: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -77,6 +89,24 @@ struct IngestCommand: ParsableCommand {
                 projectionSeconds = Date().timeIntervalSince(started)
                 s.seconds += projectionSeconds
             }
+            // Detection after the projections, over every bank's events not yet read.
+            var findings = (new: 0, updated: 0)
+            var detectSeconds = 0.0
+            if detect {
+                let started = Date()
+                var intel: ThreatIntel? = nil
+                if threatList != nil || trustedIPs != nil {
+                    intel = ThreatIntel(threats: try DetectCommand.loadList(threatList), trusted: try DetectCommand.loadList(trustedIPs))
+                }
+                let engine = DetectionEngine(intel: intel)
+                for id in try selectedBanks(store, []) {
+                    let r = try engine.run(try store.bank(id))
+                    findings.new += r.newFindings
+                    findings.updated += r.updatedFindings
+                }
+                detectSeconds = Date().timeIntervalSince(started)
+                s.seconds += detectSeconds
+            }
             let rate = s.seconds > 0 ? Double(s.records) / s.seconds : 0
             let mbs = s.seconds > 0 ? Double(s.parsedBytes) / s.seconds / 1e6 : 0
             if json {
@@ -88,11 +118,15 @@ struct IngestCommand: ParsableCommand {
                     ("parsed_bytes", .int(s.parsedBytes)), ("seconds", .double((s.seconds * 1000).rounded() / 1000)),
                     ("records_per_second", .int(Int64(rate))),
                     ("projection_seconds", .double((projectionSeconds * 1000).rounded() / 1000)),
-                ]))
+                ] + (detect ? [
+                    ("new_findings", .int(Int64(findings.new))), ("updated_findings", .int(Int64(findings.updated))),
+                    ("detect_seconds", .double((detectSeconds * 1000).rounded() / 1000)),
+                ] : [])))
             } else {
                 print("files \(s.files) (\(s.duplicateFiles) already ingested)  records \(s.records)  stored \(s.stored)  "
                       + "duplicates \(s.duplicates)  quarantined \(s.quarantined)")
                 print(String(format: "%.2f s  %.0f records/s  %.1f MB/s", s.seconds, rate, mbs))
+                if detect { print("findings \(findings.new) new, \(findings.updated) updated  (see 'secq findings')") }
                 for w in s.warnings.prefix(5) { Terminal.err("warning: \(w)") }
                 if s.quarantined > 0 { Terminal.err("\(s.quarantined) record(s) quarantined: see 'secq quarantine'") }
             }
