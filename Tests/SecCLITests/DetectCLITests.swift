@@ -95,6 +95,38 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         #expect(checked >= 30)
     }
 
+    /// Findings no labelled scenario explains (same bank and account, the scenario's
+    /// type): false positives on the generated background, pinned here with why.
+    ///
+    /// 3 of 30,000 records (100 per million, above the issue's "a few per million"): root
+    /// console sign-ins without MFA, one in one account of each bank, that no labelled
+    /// scenario names; `PrivilegedConsoleLoginWithoutMFA.Custom` reports each. By the
+    /// rule a root sign-in without MFA is a finding, so either the generator's labels or
+    /// the rule's scope is short here: to settle with the detectors' next round.
+    static let pinnedBackground: [String] = [
+        "Policy:IAMUser/PrivilegedConsoleLoginWithoutMFA.Custom acme-bank arn:aws:iam::697333523953:root",
+        "Policy:IAMUser/PrivilegedConsoleLoginWithoutMFA.Custom borealis-bank arn:aws:iam::702884807892:root",
+        "Policy:IAMUser/PrivilegedConsoleLoginWithoutMFA.Custom cobalt-bank arn:aws:iam::395383516697:root",
+    ]
+
+    @Test func backgroundFalsePositivesArePinned() throws {
+        let store = try base.copy("detect-fp")
+        #expect(try secq(["detect", "--store", store, "--threat-list", base.data.dir + "/threat-list.txt"]).status == 0)
+        let findings = try findingsJSON(store).filter { $0["detector"] as? String != "guardduty" }
+        var unexplained: [String] = []
+        for f in findings {
+            let type = f["finding_type"] as? String, bank = f["bank"] as? String, account = f["account"] as? String
+            let explained = base.data.truth.contains { t in
+                guard t["bank"] as? String == bank, t["account"] as? String == account else { return false }
+                let scenario = t["scenario"] as? String ?? ""
+                return t["expected_finding"] as? String == type || Self.covered[scenario]?.type == type
+            }
+            if !explained { unexplained.append("\(type ?? "?") \(bank ?? "?") \(f["principal"] as? String ?? f["resource"] as? String ?? "")") }
+        }
+        print("background findings: \(unexplained.count) over \(base.data.summary["records"] ?? 0) records: \(unexplained)")
+        #expect(unexplained.sorted() == Self.pinnedBackground.sorted())
+    }
+
     @Test func killedMidRunGivesTheSameFindings() throws {
         let killed = try base.copy("detect-killed")
         let whole = try base.copy("detect-whole")
