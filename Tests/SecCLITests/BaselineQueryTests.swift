@@ -15,7 +15,7 @@ import Testing
     func rows(_ query: String) throws -> [[String: Any]] {
         let r = try secq(["query", "--store", Self.store, "--format", "json", query])
         #expect(r.status == 0, "\(r.err)")
-        return r.out.split(separator: "\n").map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
+        return try ndjson(r.out)
     }
 
     /// Per (bank, account, region, principal, service:action): count, first and last time.
@@ -73,8 +73,7 @@ import Testing
         let r = try secq(["baseline", "--store", Self.store, "--principal", arn, "--format", "json", "--limit", "1000"])
         #expect(r.status == 0, "\(r.err)")
         var total = 0, apiCalls = 0
-        for line in r.out.split(separator: "\n") {
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        for o in try ndjson(r.out) {
             #expect(o["entity"] as? String == arn)
             total += o["count"] as? Int ?? 0
             let apis = (o["kinds"] as? [String: Any])?["api"] as? [[String: Any]] ?? []
@@ -94,8 +93,7 @@ import Testing
         #expect(r.status == 0, "\(r.err)")
         var perBank: [String: [Int]] = [:]
         var perKind: [String: Int] = [:]
-        for line in r.out.split(separator: "\n") {
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        for o in try ndjson(r.out) {
             perBank[o["bank"] as! String, default: []].append(o["feed_seq"] as! Int)
             perKind[o["kind"] as! String, default: 0] += 1
         }
@@ -112,8 +110,7 @@ import Testing
         let again = try secq(["subscribe", "--store", Self.store, "--name", "novelty", "--feed", "baselines"])
         #expect(again.status == 0 && again.out.isEmpty)
         let subs = try secq(["subscribers", "--store", Self.store, "--format", "json"])
-        let feedRows = subs.out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .filter { $0["log"] as? String == "baselines" }
+        let feedRows = try ndjson(subs.out).filter { $0["log"] as? String == "baselines" }
         #expect(feedRows.count == 3 && feedRows.allSatisfy { $0["lag"] as? Int == 0 && ($0["head"] as? Int ?? 0) > 0 })
     }
 

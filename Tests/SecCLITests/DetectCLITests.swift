@@ -36,7 +36,7 @@ final class DetectBaseStore: @unchecked Sendable {
 func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: Any]] {
     let r = try secq(["findings", "--store", store, "--format", "json"] + extra)
     #expect(r.status == 0, "\(r.err)")
-    return try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    return try ndjson(r.out)
 }
 
 @Suite(.serialized) struct DetectCLITests {
@@ -135,8 +135,7 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         for delay in [250, 500, 900] {
             try secqKilled(after: delay, ["detect", "--store", killed, "--batch", "50"])
             let subs = try secq(["subscribers", "--store", killed, "--format", "json"])
-            for line in subs.out.split(separator: "\n") {
-                let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            for o in try ndjson(subs.out) {
                 let cp = o["checkpoint"] as! Int, head = o["head"] as! Int
                 if cp > 0 && cp < head { midRun += 1 }
             }
@@ -179,8 +178,7 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         let q = try secq(["query", "--store", store, "--format", "json", "findings | stats count() as n by detector"])
         #expect(q.status == 0, "\(q.err)")
         var byDetector: [String: Int] = [:]
-        for line in q.out.split(separator: "\n") {
-            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        for o in try ndjson(q.out) {
             byDetector[o["detector"] as! String] = o["n"] as? Int
         }
         #expect(byDetector == Dictionary(grouping: all, by: { $0["detector"] as! String }).mapValues(\.count))

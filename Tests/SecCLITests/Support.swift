@@ -155,3 +155,14 @@ final class IngestedStore: @unchecked Sendable {
         summary = try IngestPipeline(store: store, options: opts).run()
     }
 }
+
+/// The objects of NDJSON output, one per non-empty line (a line that is not an object
+/// fails the test that reads it).
+func ndjson(_ text: String) throws -> [[String: Any]] {
+    try text.split(separator: "\n").map { line in
+        guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "not a JSON object: \(line.prefix(200))"])
+        }
+        return o
+    }
+}
