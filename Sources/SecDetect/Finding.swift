@@ -155,6 +155,8 @@ public struct Finding: Sendable, Equatable, Codable {
     /// At most ``evidenceLimit`` events: the earliest few and the latest.
     public var evidence: [EvidenceRef]
     public var status: FindingStatus
+    /// The suppression rule that archived the finding when it was created, if one did.
+    public var suppressedBy: String? = nil
 
     public var label: SeverityLabel { SeverityLabel(severity: severity) }
 

@@ -104,6 +104,13 @@ public struct IndicatorList: Sendable {
     /// Parses a list. Throws on an entry that is neither an address, a prefix nor a
     /// domain, and when the list holds more than ``maxEntries`` entries.
     public init(text: String, file: String) throws {
+        try read(text, file: file)
+    }
+
+    /// Adds a list's entries to this one (several files make one list); the limit of
+    /// ``maxEntries`` holds for them all together.
+    public mutating func read(_ text: String, file: String) throws {
+        let before = entries
         var lineNo = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNo += 1
@@ -119,7 +126,7 @@ public struct IndicatorList: Sendable {
             do {
                 try add(entry)
             } catch let message as Message {
-                if entries == 0 && lineNo == firstContentLine(text) && rawLine.contains(",") { continue } // CSV header
+                if entries == before && lineNo == firstContentLine(text) && rawLine.contains(",") { continue } // CSV header
                 throw ThreatListError(file: file, line: lineNo, column: lead + 1, message: message.text, text: display,
                                       length: entry.count)
             }

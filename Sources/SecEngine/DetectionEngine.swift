@@ -16,6 +16,12 @@ import SecStore
 /// - `state`: key the detector id (UTF-8), value its saved state (absent: empty state).
 /// - `findings`: key the finding id (32 hex digits), value the ``Finding`` as JSON with
 ///   sorted keys (equal findings give equal bytes).
+///
+/// Findings are also events: each batch appends, in the same transaction, one event of
+/// source `finding` (class `detection_finding`) per finding it created or updated, and
+/// archiving a finding appends one too (see ``findingEvent(_:change:at:)``). The log
+/// thus holds the whole history of every finding under the bank's integrity chain; the
+/// `findings` database is its current state.
 public struct DetectionEngine: Sendable {
     public static let subscriber = "detect"
     public static let stateDB = "state"
@@ -24,16 +30,25 @@ public struct DetectionEngine: Sendable {
     public static let guardDutyDetector = "guardduty"
 
     public let intel: ThreatIntel?
+    /// Suppression: for a finding just created, the name of the first suppression rule
+    /// it matches (it is then stored archived, not dropped), or nil.
+    public let suppress: (@Sendable (Finding) -> String?)?
 
-    public init(intel: ThreatIntel? = nil) { self.intel = intel }
+    public init(intel: ThreatIntel? = nil, suppress: (@Sendable (Finding) -> String?)? = nil) {
+        self.intel = intel
+        self.suppress = suppress
+    }
 
     /// What one run did in one bank.
     public struct Summary: Sendable, Equatable {
         public var bank: String
+        /// Events read, not counting the finding events the engine appended itself.
         public var events = 0
         public var batches = 0
         public var newFindings = 0
         public var updatedFindings = 0
+        /// New findings archived on arrival by a suppression rule (counted in `newFindings` too).
+        public var suppressedFindings = 0
         /// The checkpoint after the run (the last event read).
         public var checkpoint: UInt64 = 0
 
@@ -56,19 +71,21 @@ public struct DetectionEngine: Sendable {
             summary.batches += 1
             summary.newFindings += b.newFindings
             summary.updatedFindings += b.updatedFindings
+            summary.suppressedFindings += b.suppressedFindings
         }
         summary.checkpoint = try bank.subscriberCheckpoint(Self.subscriber) ?? 0
         return summary
     }
 
     /// One batch in one transaction; nil when the subscriber is at the head.
-    public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int)? {
-        var result = (events: 0, newFindings: 0, updatedFindings: 0)
+    public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
+        var result = (events: 0, newFindings: 0, updatedFindings: 0, suppressedFindings: 0)
         var ran = false
         _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB],
                                  limit: max(batch, 1)) { items, writer in
             // Everything here is rebuilt from the transaction: the body may run again.
-            result = (items.count, 0, 0)
+            // Events counted are those observed: not the findings this subscriber wrote.
+            result = (items.reduce(0) { $0 + ($1.item.source == .finding ? 0 : 1) }, 0, 0, 0)
             ran = true
             let stateDB = writer.database(Self.stateDB)
             let findingsDB = writer.database(Self.findingsDB)
@@ -79,7 +96,7 @@ public struct DetectionEngine: Sendable {
 
             var touched: [String: Finding] = [:]
             var created = Set<String>()
-            for (_, item) in items {
+            for (_, item) in items where item.source != .finding {
                 var e = item
                 Self.fillEventID(&e)
                 var drafts = set.observe(e)
@@ -94,12 +111,27 @@ public struct DetectionEngine: Sendable {
                     touched[id] = Finding.merge(existing, d)
                 }
             }
-            for (id, f) in touched { try findingsDB.put(Array(id.utf8), try StateCoding.encode(f)) }
+            var suppressed = 0
+            var changes: [Event] = []
+            for id in touched.keys.sorted() {
+                var f = touched[id]!
+                let isNew = created.contains(id)
+                if isNew, let rule = suppress?(f) {
+                    f.status = .archived
+                    f.suppressedBy = rule
+                    suppressed += 1
+                }
+                try findingsDB.put(Array(id.utf8), try StateCoding.encode(f))
+                changes.append(try Self.findingEvent(f, change: isNew ? "created" : "updated", at: f.lastSeen,
+                                                     trigger: items.last?.seq))
+            }
+            try writer.append(changes)
             for (id, bytes) in try set.saveState() {
                 if bytes.isEmpty { _ = try stateDB.delete(Array(id.utf8)) } else { try stateDB.put(Array(id.utf8), bytes) }
             }
             result.newFindings = created.count
             result.updatedFindings = touched.count - created.count
+            result.suppressedFindings = suppressed
         }
         // The body also runs on a gap (a block removed by retention) with no items.
         return ran ? result : nil
@@ -115,12 +147,39 @@ public struct DetectionEngine: Sendable {
     /// severity and title as GuardDuty gave them, keyed by GuardDuty's finding id (a
     /// re-delivered or updated finding counts up the same one).
     static func guardDutyDraft(_ e: Event) -> FindingDraft? {
-        guard e.eventClass == .detectionFinding else { return nil }
+        guard e.source == .guardduty, e.eventClass == .detectionFinding else { return nil }
         let type = e.findingType.flatMap(FindingType.init) ?? FindingType("Unknown:Unknown/GuardDutyFinding")!
         let key = e.eventID ?? "seq:\(e.seq)"
         let title = e.title ?? type.description
         return FindingDraft(type: type, severity: e.severity ?? 5.0, title: title, description: title,
                             detector: guardDutyDetector, aggregationKey: [key], event: e)
+    }
+}
+
+extension DetectionEngine {
+    /// A finding's change as an event of source `finding`: the finding's place (bank,
+    /// account, region, principal, resource, src_ip), type, severity and title, `event_id`
+    /// its id, `action` the change (`created`, `updated`, `archived`, `unarchived`), time
+    /// `at`; the raw record is `{"change", "finding", "trigger"}` with the finding as
+    /// stored (sorted keys) and `trigger` the last sequence number of the batch that
+    /// changed it (absent for a change by hand), so no two changes share a record.
+    public static func findingEvent(_ f: Finding, change: String, at time: Int64, trigger: UInt64?) throws -> Event {
+        var record = "{\"change\":\"\(change)\",\"finding\":"
+        record += String(decoding: try StateCoding.encode(f), as: UTF8.self)
+        if let trigger { record += ",\"trigger\":\(trigger)" }
+        record += "}"
+        var e = Event(time: time, account: f.account, source: .finding, eventClass: .detectionFinding, raw: Array(record.utf8))
+        e.bank = f.bank
+        e.region = f.region
+        e.action = change
+        e.principal = f.principal
+        e.resource = f.resource
+        e.srcIP = f.srcIP.flatMap(IPAddress.init)
+        e.eventID = f.id
+        e.severity = f.severity
+        e.findingType = f.type.description
+        e.title = f.title
+        return e
     }
 }
 
@@ -135,12 +194,17 @@ extension BankStore {
     /// Sets a finding's status in one write transaction. Returns false when the bank has
     /// no finding with that id.
     @discardableResult
-    public func setFindingStatus(_ id: String, _ status: FindingStatus) throws -> Bool {
-        try writeSubscriberDatabase(DetectionEngine.subscriber, database: DetectionEngine.findingsDB) { db in
+    public func setFindingStatus(_ id: String, _ status: FindingStatus, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> Bool {
+        try writeSubscriber(DetectionEngine.subscriber, databases: [DetectionEngine.findingsDB]) { writer in
+            let db = writer.database(DetectionEngine.findingsDB)
             guard let bytes = try db.get(Array(id.utf8)) else { return false }
             var f = try StateCoding.decode(Finding.self, bytes)
+            guard f.status != status else { return true }
             f.status = status
             try db.put(Array(id.utf8), try StateCoding.encode(f))
+            // The change by hand is an event too, at the time it was made.
+            try writer.append([try DetectionEngine.findingEvent(f, change: status == .archived ? "archived" : "unarchived",
+                                                                at: now, trigger: nil)])
             return true
         }
     }

@@ -420,6 +420,11 @@ struct FastStats {
                 let v = ctx.field(f)
                 return .dict(codes: [UInt32](repeating: v.isNull ? 0 : 1, count: ctx.count), values: [.null, v])
             }
+            // Nor has the sequence number: the block's first plus the row.
+            if f == .seq {
+                let first = Int64(ctx.firstSeq)
+                return .ints((0..<Int64(ctx.count)).map { first + $0 }, nulls: [], asBool: false)
+            }
             return ctx.columns[Int(f.columnID)] ?? .null
         } ?? nil }
         let nAggs = aggregates.count

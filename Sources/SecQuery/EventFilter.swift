@@ -20,7 +20,15 @@ public struct EventFilter: Sendable {
     /// - Throws: `QueryError`, its range in `text`.
     public init(_ text: String, now: Int64) throws(QueryError) {
         self.text = text
-        let prefix = "events | where "
+        let bound = try Self.bind(text, table: "events", now: now, example: "action == \"ConsoleLogin\"")
+        predicate = bound.filter.isEmpty ? .constant(.bool(true)) : .and(bound.filter)
+        from = bound.from
+        to = bound.to
+    }
+
+    /// Binds `text` as the query `TABLE | where TEXT`, errors placed in `text`.
+    static func bind(_ text: String, table: String, now: Int64, example: String) throws(QueryError) -> BoundQuery {
+        let prefix = "\(table) | where "
         let full = prefix + text
         let shift = prefix.utf8.count
         func relocate(_ e: QueryError) -> QueryError {
@@ -30,9 +38,8 @@ public struct EventFilter: Sendable {
             return e
         }
         guard !text.allSatisfy(\.isWhitespace) else {
-            throw QueryError(.expectedExpression, "expected an expression", at: .point(0), help: "e.g. action == \"ConsoleLogin\"")
+            throw QueryError(.expectedExpression, "expected an expression", at: .point(0), help: "e.g. \(example)")
         }
-        let bound: BoundQuery
         do throws(QueryError) {
             let parsed = try Parser.parse(full)
             if parsed.stages.count > 1 {
@@ -40,13 +47,10 @@ public struct EventFilter: Sendable {
                 throw QueryError(.unexpectedToken, "a filter is one expression, without further stages", at: r,
                                  help: "remove '|' and what follows it")
             }
-            bound = try Binder(now: now).bind(parsed)
+            return try Binder(now: now).bind(parsed)
         } catch {
             throw relocate(error)
         }
-        predicate = bound.filter.isEmpty ? .constant(.bool(true)) : .and(bound.filter)
-        from = bound.from
-        to = bound.to
     }
 
     /// Whether the event passes.
@@ -55,6 +59,26 @@ public struct EventFilter: Sendable {
         if let to, e.time > to { return false }
         return Eval.truth(Eval.evaluate(predicate, EventValues(event: e)))
     }
+}
+
+/// A `where` expression over the rows of a row table (`findings`, `baselines`),
+/// evaluated one row at a time (suppression rules over new findings). Bound as the
+/// query `TABLE | where EXPR`, with the same errors, placed in `text`.
+public struct RowFilter: Sendable {
+    public let text: String
+    public let table: String
+    let stages: [BoundStage]
+
+    /// - Throws: `QueryError`, its range in `text`.
+    public init(_ text: String, table: String, now: Int64) throws(QueryError) {
+        precondition(Binder.rowTables[table] != nil, "'\(table)' is not a row table")
+        self.text = text
+        self.table = table
+        stages = try EventFilter.bind(text, table: table, now: now, example: "finding_type == \"Recon:EC2/Portscan\"").stages
+    }
+
+    /// Whether a row, its values in the table's column order (``Binder/rowTables``), passes.
+    public func matches(_ row: [Value]) -> Bool { RowPipeline.streamOne(stages, row: row) != nil }
 }
 
 /// An event as a source of values.

@@ -38,14 +38,32 @@ public struct Plan: Sendable, Equatable {
 
 /// Turns a bound query into a plan. Pure: it knows the organisation, not the store.
 public enum Planner {
-    /// `event_id == "x"` or `event_id in (...)`: answered exactly by the idempotency
-    /// index (id -> sequence number), so the executor selects those rows directly.
+    /// `event_id == "x"` or `event_id in (...)` with CloudTrail-shaped ids (UUIDs):
+    /// answered exactly by the idempotency index (id -> sequence number), so the
+    /// executor selects those rows directly.
+    ///
+    /// Only CloudTrail's ids are in that index. Of the other sources, none gives UUIDs
+    /// as ids (GuardDuty and secq findings: 32 hex digits; S3 request ids: 16
+    /// characters; CloudFront: 56 base64; AWS Config: a number), so any other value is
+    /// looked for by a scan, which finds it in every source's `event_id`.
     static func isEventIDLookup(_ e: BoundExpr) -> Bool {
         switch e {
-        case .compare(.eq, .field(.eventID), .constant(.string)): return true
-        case .inList(.field(.eventID), let list, negated: false): return list.allSatisfy { if case .string = $0 { true } else { false } }
+        case .compare(.eq, .field(.eventID), .constant(.string(let id))): return isUUID(id)
+        case .inList(.field(.eventID), let list, negated: false):
+            return list.allSatisfy { if case .string(let id) = $0 { isUUID(id) } else { false } }
         default: return false
         }
+    }
+
+    /// 8-4-4-4-12 hex digits, either case.
+    static func isUUID(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 36 else { return false }
+        for (i, c) in u.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 { if c != 45 { return false }; continue }
+            guard (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) else { return false }
+        }
+        return true
     }
 
     /// - Parameters:
@@ -67,9 +85,9 @@ public enum Planner {
             case .inList(.field(.account), let list, negated: false):
                 let names = Set(list.map(\.text))
                 accounts = (accounts ?? names).intersection(names)
-            case .compare(.eq, .field(let f), .constant(let v)) where f.isIndexed && !v.isNull:
+            case .compare(.eq, .field(let f), .constant(let v)) where f.isIndexed && !v.isNull && (f != .eventID || isEventIDLookup(c)):
                 lookups.append(.init(field: f, values: [v]))
-            case .inList(.field(let f), let list, negated: false) where f.isIndexed && !list.isEmpty:
+            case .inList(.field(let f), let list, negated: false) where f.isIndexed && !list.isEmpty && (f != .eventID || isEventIDLookup(c)):
                 lookups.append(.init(field: f, values: list))
             default:
                 break

@@ -197,6 +197,12 @@ public final class BankStore: @unchecked Sendable {
     ///   by their place in a file (see ``PartOrigin``); empty or nil entries for parts
     ///   identified by idempotency keys.
     public func prepare(parts events: [[Event]], origins: [PartOrigin?] = []) throws -> PreparedBatch {
+        try prepare(parts: events, origins: origins, within: nil)
+    }
+
+    /// `prepare` looking up what is stored in `within` (a write transaction the batch
+    /// will commit in) instead of a read snapshot of its own.
+    func prepare(parts events: [[Event]], origins: [PartOrigin?], within: TxnRef?) throws -> PreparedBatch {
         let origins = origins.isEmpty ? [PartOrigin?](repeating: nil, count: events.count) : origins
         precondition(origins.count == events.count, "one origin (or nil) per part")
         var keys: [IDKey?] = []
@@ -212,7 +218,7 @@ public final class BankStore: @unchecked Sendable {
         var duplicates = 0
         var keep: [Int] = []
         keep.reserveCapacity(keys.count)
-        try env.read { txn in
+        func dropStored(_ txn: TxnRef) throws {
             var seen = Set<IDKey>()
             seen.reserveCapacity(keys.count)
             var ranges: [[UInt8]: RangeSet] = [:]
@@ -245,6 +251,7 @@ public final class BankStore: @unchecked Sendable {
                 checked = events[p][i].account
             }
         }
+        if let within { try dropStored(within) } else { try env.read { txn in try dropStored(TxnRef(txn.txn)) } }
 
         // Group by account and source, each sorted by time (stable), then chunk.
         struct GroupKey: Hashable, Comparable {
@@ -301,92 +308,110 @@ public final class BankStore: @unchecked Sendable {
     /// Events another writer stored since `prepare` are dropped here (their block is
     /// encoded again without them), so a race never stores anything twice.
     public func commit(_ batch: PreparedBatch) throws -> AppendResult {
-        let rawLevel = self.rawLevel
-        let (result, newEntries) = try env.write { txn -> (AppendResult, EntryMap) in
-            var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
-            var result = AppendResult()
-            result.duplicates = batch.duplicates
-            var pending = EntryMap()
-            // Ranges committed before this transaction, per file of the batch, and per part.
-            var committed: [[UInt8]: RangeSet] = [:]
-            for case let o? in batch.origins where committed[o.file] == nil {
-                committed[o.file] = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, fileRanges, o.file)
-            }
-            let partRanges = batch.origins.map { $0.map { committed[$0.file]! } }
-            for (d, prepared) in batch.drafts.enumerated() {
-                var draft = prepared
-                var rowKeys = batch.keys[d]
-                var stillNew: [Int] = []
-                for (r, key) in rowKeys.enumerated() {
-                    let stored: Bool
-                    if let key {
-                        stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
-                    } else {
-                        let row = batch.rows[d][r]
-                        let part = Int(row >> 32)
-                        stored = partRanges[part]!.contains(batch.origins[part]!.offsets[Int(row & 0xffff_ffff)])
-                    }
-                    if !stored { stillNew.append(r) }
-                }
-                if stillNew.count < rowKeys.count {
-                    result.duplicates += rowKeys.count - stillNew.count
-                    if stillNew.isEmpty { continue }
-                    draft = BankStore.draft(batch.events, stillNew.map { batch.rows[d][$0] }, rawLevel: rawLevel)
-                    rowKeys = stillNew.map { rowKeys[$0] }
-                }
-                var dictIDs: [[UInt32]] = []
-                var postings: [(Field, UInt32)] = []
-                for c in draft.columns where c.encoding == .globalDict {
-                    var colIDs: [UInt32] = []
-                    colIDs.reserveCapacity(c.dictValues.count)
-                    for v in c.dictValues {
-                        let id = try intern(v, txn: &txn, state: &st, pending: &pending)
-                        colIDs.append(id)
-                        if c.field.isIndexed { postings.append((c.field, id)) }
-                    }
-                    dictIDs.append(colIDs)
-                }
-                let firstSeq = st.nextSeq
-                st.nextSeq += UInt64(draft.count)
-                let key = BlockKey(account: draft.account, tMin: draft.tMin, blockSeq: st.nextBlock)
-                st.nextBlock += 1
-                let (value, hash) = draft.assemble(firstSeq: firstSeq, ids: dictIDs)
-                let kb = key.bytes
-                try txn.put(blocks, kb, value)
-                try txn.put(raw, kb, draft.raw)
-                try txn.put(seq, BE.bytes(firstSeq), kb, append: true)
-                let lastSeq = firstSeq + UInt64(draft.count) - 1
-                st.chainHead = ChainLink.next(previous: st.chainHead, blockHash: hash, firstSeq: firstSeq, lastSeq: lastSeq)
-                try txn.put(chain, BE.bytes(firstSeq), ChainLink(link: st.chainHead, blockHash: hash, lastSeq: lastSeq, key: key, kind: .block).encoded, append: true)
-                for (f, id) in postings {
-                    var pk: [UInt8] = [f.columnID]
-                    BE.put(id, into: &pk)
-                    pk += kb
-                    try txn.put(post, pk, [])
-                }
-                // Idempotency keys, in the block's row order so each maps to its seq.
-                for (row, k) in rowKeys.enumerated() {
-                    guard let k else { continue }
-                    var v = (firstSeq + UInt64(row)).littleEndian
-                    try k.withBytes { kb in try withUnsafeBytes(of: &v) { vb in try txn.put(ids, kb, vb) } }
-                }
-                st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
-                st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)
-                st.events += UInt64(draft.count); st.blocks += 1; st.rawBytes += UInt64(draft.rawBytes)
-                if result.firstSeq == 0 { result.firstSeq = firstSeq }
-                result.lastSeq = lastSeq
-                result.stored += draft.count
-                result.blocks += 1
-            }
-            if result.stored > 0 { try txn.put(meta, State.key, st.encoded) }
-            for (file, var ranges) in committed {
-                for case let o? in batch.origins where o.file == file { ranges.insert(o.range) }
-                try txn.put(fileRanges, file, ranges.encoded)
-            }
-            return (result, pending)
-        }
+        let (result, newEntries) = try env.write { txn in try commit(batch, in: &txn) }
         notifyAppended()
-        // Only now, after the commit, may new ids enter the shared cache.
+        cache(newEntries)
+        return result
+    }
+
+    /// Appends `events` inside a write transaction that is already open (a subscriber's
+    /// batch in `consume`): they commit or roll back with it. The dictionary ids it
+    /// assigns stay out of the shared cache (the transaction may still abort); the
+    /// caller tells followers after its commit.
+    func append(_ events: [Event], in txn: TxnRef) throws -> AppendResult {
+        var w = WriteTxn(borrowing: txn.txn)
+        return try commit(prepare(parts: [events], origins: [nil], within: txn), in: &w).0
+    }
+
+    /// The write half of `commit`, in the caller's transaction.
+    private func commit(_ batch: PreparedBatch, in txn: inout WriteTxn) throws -> (AppendResult, EntryMap) {
+        let rawLevel = self.rawLevel
+        var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
+        var result = AppendResult()
+        result.duplicates = batch.duplicates
+        var pending = EntryMap()
+        // Ranges committed before this transaction, per file of the batch, and per part.
+        var committed: [[UInt8]: RangeSet] = [:]
+        for case let o? in batch.origins where committed[o.file] == nil {
+            committed[o.file] = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, fileRanges, o.file)
+        }
+        let partRanges = batch.origins.map { $0.map { committed[$0.file]! } }
+        for (d, prepared) in batch.drafts.enumerated() {
+            var draft = prepared
+            var rowKeys = batch.keys[d]
+            var stillNew: [Int] = []
+            for (r, key) in rowKeys.enumerated() {
+                let stored: Bool
+                if let key {
+                    stored = try key.withBytes { kb in try txn.get(ids, kb) { _ in true } } ?? false
+                } else {
+                    let row = batch.rows[d][r]
+                    let part = Int(row >> 32)
+                    stored = partRanges[part]!.contains(batch.origins[part]!.offsets[Int(row & 0xffff_ffff)])
+                }
+                if !stored { stillNew.append(r) }
+            }
+            if stillNew.count < rowKeys.count {
+                result.duplicates += rowKeys.count - stillNew.count
+                if stillNew.isEmpty { continue }
+                draft = BankStore.draft(batch.events, stillNew.map { batch.rows[d][$0] }, rawLevel: rawLevel)
+                rowKeys = stillNew.map { rowKeys[$0] }
+            }
+            var dictIDs: [[UInt32]] = []
+            var postings: [(Field, UInt32)] = []
+            for c in draft.columns where c.encoding == .globalDict {
+                var colIDs: [UInt32] = []
+                colIDs.reserveCapacity(c.dictValues.count)
+                for v in c.dictValues {
+                    let id = try intern(v, txn: &txn, state: &st, pending: &pending)
+                    colIDs.append(id)
+                    if c.field.isIndexed { postings.append((c.field, id)) }
+                }
+                dictIDs.append(colIDs)
+            }
+            let firstSeq = st.nextSeq
+            st.nextSeq += UInt64(draft.count)
+            let key = BlockKey(account: draft.account, tMin: draft.tMin, blockSeq: st.nextBlock)
+            st.nextBlock += 1
+            let (value, hash) = draft.assemble(firstSeq: firstSeq, ids: dictIDs)
+            let kb = key.bytes
+            try txn.put(blocks, kb, value)
+            try txn.put(raw, kb, draft.raw)
+            try txn.put(seq, BE.bytes(firstSeq), kb, append: true)
+            let lastSeq = firstSeq + UInt64(draft.count) - 1
+            st.chainHead = ChainLink.next(previous: st.chainHead, blockHash: hash, firstSeq: firstSeq, lastSeq: lastSeq)
+            try txn.put(chain, BE.bytes(firstSeq), ChainLink(link: st.chainHead, blockHash: hash, lastSeq: lastSeq, key: key, kind: .block).encoded, append: true)
+            for (f, id) in postings {
+                var pk: [UInt8] = [f.columnID]
+                BE.put(id, into: &pk)
+                pk += kb
+                try txn.put(post, pk, [])
+            }
+            // Idempotency keys, in the block's row order so each maps to its seq.
+            for (row, k) in rowKeys.enumerated() {
+                guard let k else { continue }
+                var v = (firstSeq + UInt64(row)).littleEndian
+                try k.withBytes { kb in try withUnsafeBytes(of: &v) { vb in try txn.put(ids, kb, vb) } }
+            }
+            st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
+            st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)
+            st.events += UInt64(draft.count); st.blocks += 1; st.rawBytes += UInt64(draft.rawBytes)
+            if result.firstSeq == 0 { result.firstSeq = firstSeq }
+            result.lastSeq = lastSeq
+            result.stored += draft.count
+            result.blocks += 1
+        }
+        if result.stored > 0 { try txn.put(meta, State.key, st.encoded) }
+        for (file, var ranges) in committed {
+            for case let o? in batch.origins where o.file == file { ranges.insert(o.range) }
+            try txn.put(fileRanges, file, ranges.encoded)
+        }
+        return (result, pending)
+    }
+
+    /// Puts dictionary ids a committed transaction assigned into the shared cache (only
+    /// after the commit: an aborted transaction's ids were never stored).
+    private func cache(_ newEntries: EntryMap) {
         if newEntries.count > 0 {
             cacheLock.lock()
             if idsByEntry.count + newEntries.count > BankStore.dictionaryCacheLimit {
@@ -399,7 +424,6 @@ public final class BankStore: @unchecked Sendable {
             }
             cacheLock.unlock()
         }
-        return result
     }
 
     private func intern(_ entry: DictEntry, txn: inout WriteTxn, state st: inout State,

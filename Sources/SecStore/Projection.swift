@@ -56,6 +56,24 @@ public enum Projections {
 public struct ProjectionWriter {
     let txn: TxnRef
     let dbs: [String: DB]
+    /// The bank a subscriber may append to (nil for projections, which only fold).
+    var bank: BankStore? = nil
+    /// Set when something was appended, so followers are told after the commit.
+    var appended: AppendFlag? = nil
+
+    final class AppendFlag: @unchecked Sendable { var value = false }
+
+    /// Appends events to the bank's log **in this transaction** (a subscriber writing
+    /// its results back, e.g. findings as events): they commit together with the
+    /// subscriber's state and checkpoint, or not at all. Only for `consume`.
+    @discardableResult
+    public func append(_ events: [Event]) throws -> BankStore.AppendResult {
+        guard let bank, let appended else { preconditionFailure("append is only for subscribers in consume") }
+        guard !events.isEmpty else { return BankStore.AppendResult() }
+        let r = try bank.append(events, in: txn)
+        if r.stored > 0 { appended.value = true }
+        return r
+    }
 
     /// One of the projection's databases, by the short name it declared.
     public func database(_ name: String) -> ProjectionDatabase {

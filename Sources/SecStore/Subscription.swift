@@ -189,8 +189,10 @@ extension BankStore {
     /// Exactly-once consumption: reads the next items after the subscriber's checkpoint
     /// and runs `body` on them **inside one write transaction** of the bank; what `body`
     /// writes through the writer (into the databases named in `databases`, kept as
-    /// `sub.<name>.<db>`) and the new checkpoint commit together. A crash or a throwing
-    /// `body` leaves both as they were, so each item is consumed exactly once.
+    /// `sub.<name>.<db>`), the events it appends to the bank's log with
+    /// `ProjectionWriter.append` and the new checkpoint commit together. A crash or a
+    /// throwing `body` leaves all of them as they were, so each item is consumed exactly
+    /// once. Appended events come after the items read and are read by the next batch.
     ///
     /// `body` may be run again from the start (when the map grows): it must not keep
     /// anything outside the transaction between calls.
@@ -204,17 +206,21 @@ extension BankStore {
         let opened = try projectionDBs.open(databases.map { "sub.\(name).\($0)" }, in: env)
         var dbs: [String: DB] = [:]
         for d in databases { dbs[d] = opened["sub.\(name).\(d)"]! }
-        return try env.write { txn in
+        let appended = ProjectionWriter.AppendFlag()
+        let n = try env.write { txn in
+            appended.value = false
             let ref = TxnRef(txn.txn)
             guard let cp = try key.withUnsafeBytes({ k in try ref.get(db, k) { BankStore.decodeCheckpoint($0) } }) else {
                 throw StoreError(.unknownSubscriber, "no subscriber '\(name)' in bank '\(id)'")
             }
             let run = try log.read(BankSnapshot(bank: self, txn: txn.txn), from: cp + 1, limit: limit)
             guard run.next - 1 > cp else { return 0 }
-            try body(run.items, ProjectionWriter(txn: ref, dbs: dbs))
+            try body(run.items, ProjectionWriter(txn: ref, dbs: dbs, bank: self, appended: appended))
             try BankStore.putCheckpoint(ref, db, key, run.next - 1)
             return run.items.count
         }
+        if appended.value { notifyAppended() }
+        return n
     }
 
     /// The database a subscriber wrote through `consume`, entries in key order.

@@ -149,6 +149,11 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         #expect(!b.isEmpty)
         // Every field of every finding: ids, counts, first/last seen, evidence.
         #expect(a == b)
+        // And the findings' events in the log: the same changes at the same seqs.
+        let changes = "where source == \"finding\" | fields seq, bank, event_id, action, raw.finding.count"
+        let ea = try secq(["query", "--store", killed, "--format", "json", changes]).out
+        let eb = try secq(["query", "--store", whole, "--format", "json", changes]).out
+        #expect(!eb.isEmpty && ea == eb)
         // A rerun at the head changes nothing.
         let again = try secq(["detect", "--store", whole])
         #expect(again.out.contains("acme-bank: 0 events, 0 new findings, 0 updated"))
@@ -221,6 +226,122 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         #expect(s2["new_findings"] as? Int == 0 && s2["updated_findings"] as? Int == 0 && s2["stored"] as? Int == 0)
         let bad = try secq(["ingest", "--store", inline, "--threat-list", "x.txt"] + inputs)
         #expect(bad.status != 0 && bad.err.contains("go with --detect"))
+    }
+
+    /// Findings are events: each batch appends one `finding` event per finding it
+    /// created or updated, in the transaction of its checkpoint, and archiving appends
+    /// one; the log (and so the integrity chain) holds the history of every finding.
+    @Test func findingsAreEventsInTheLog() throws {
+        let store = try base.copy("detect-events")
+        let d = try secq(["detect", "--store", store, "--batch", "200"])
+        #expect(d.status == 0, "\(d.err)")
+        let findings = try findingsJSON(store)
+        #expect(!findings.isEmpty)
+        let q = try secq(["query", "--store", store, "--format", "json",
+                          "where source == \"finding\" | fields bank, event_id, action, finding_type, severity, raw.finding.count, raw.trigger"])
+        #expect(q.status == 0, "\(q.err)")
+        let events = try ndjson(q.out)
+        // One `created` per finding, with its type and bank.
+        let created = events.filter { $0["action"] as? String == "created" }
+        #expect(created.count == findings.count)
+        #expect(Set(created.map { $0["event_id"] as! String }) == Set(findings.map { $0["id"] as! String }))
+        for f in findings {
+            let mine = events.filter { $0["event_id"] as? String == f["id"] as? String }
+            #expect(mine.first { $0["action"] as? String == "created" }?["finding_type"] as? String == f["finding_type"] as? String)
+            // The last change carries the finding's count now; never more changes than occurrences.
+            #expect(mine.compactMap { $0["raw.finding.count"] as? Int }.max() == f["count"] as? Int)
+            #expect(mine.count <= f["count"] as! Int)
+        }
+        #expect(events.allSatisfy { $0["raw.trigger"] is Int })
+        // The source events were read once: a rerun reads nothing and appends nothing.
+        let again = try secq(["detect", "--store", store])
+        #expect(again.out.contains("acme-bank: 0 events, 0 new findings, 0 updated"))
+        #expect(try secq(["query", "--store", store, "--format", "json", "where source == \"finding\" | stats count() as n"]).out
+                    == "{\"n\":\(events.count)}\n")
+
+        // Archiving is an event too, at the time it was done, without a trigger.
+        let id = findings[0]["id"] as! String
+        #expect(try secq(["findings", "archive", id, "--store", store]).status == 0)
+        #expect(try secq(["findings", "archive", id, "--store", store, "--unarchive"]).status == 0)
+        let hand = try ndjson(try secq(["query", "--store", store, "--format", "json",
+                                        "where source == \"finding\" and event_id == \"\(id)\" and action in (\"archived\", \"unarchived\") | fields action, raw.finding.status, raw.trigger"]).out)
+        #expect(hand.map { $0["action"] as? String } == ["archived", "unarchived"])
+        #expect(hand.map { $0["raw.finding.status"] as? String } == ["archived", "active"])
+        #expect(hand.allSatisfy { !($0["raw.trigger"] is Int) })
+        // Every block, the findings' included, is in the chain.
+        let v = try secq(["verify", "--store", store])
+        #expect(v.status == 0, "\(v.out)\(v.err)")
+    }
+
+    /// A suppression rule archives the new findings it matches, naming itself; nothing is
+    /// dropped: the same findings exist as without it.
+    @Test func suppressionRulesArchiveMatchingNewFindings() throws {
+        let plain = try base.copy("detect-nosup"), suppressed = try base.copy("detect-sup")
+        #expect(try secq(["detect", "--store", plain]).status == 0)
+        let expected = try findingsJSON(plain)
+        // The rule: every SSH brute force, and anything of low severity.
+        let expr = "finding_type == \"UnauthorizedAccess:EC2/SSHBruteForce\" or severity < 4.0"
+        let add = try secq(["findings", "suppress", "add", "ssh-and-low", "--store", suppressed, "--where", expr, "--reason", "test"])
+        #expect(add.status == 0, "\(add.err)")
+        let list = try ndjson(try secq(["findings", "suppress", "--store", suppressed, "--format", "json"]).out)
+        #expect(list.count == 1 && list[0]["where"] as? String == expr && list[0]["reason"] as? String == "test")
+        let d = try secq(["detect", "--store", suppressed])
+        #expect(d.status == 0, "\(d.err)")
+        let got = try findingsJSON(suppressed)
+        #expect(got.map { $0["id"] as! String } == expected.map { $0["id"] as! String })
+        func matches(_ f: [String: Any]) -> Bool {
+            f["finding_type"] as? String == "UnauthorizedAccess:EC2/SSHBruteForce" || (f["severity"] as! Double) < 4.0
+        }
+        #expect(expected.contains(where: matches) && expected.contains { !matches($0) })
+        for f in got {
+            let want = matches(f)
+            #expect((f["status"] as? String == "archived") == want, "\(f)")
+            #expect((f["suppressed_by"] as? String == "ssh-and-low") == want)
+            #expect(f["count"] as? Int == expected.first { $0["id"] as? String == f["id"] as? String }?["count"] as? Int)
+        }
+        let n = got.filter(matches).count
+        #expect(d.out.contains("archived by suppression rules"))
+        let q = try secq(["query", "--store", suppressed, "--format", "json", "findings | where suppressed_by == \"ssh-and-low\" | stats count() as n"])
+        #expect(q.out == "{\"n\":\(n)}\n")
+
+        // A bad expression is pointed at; a duplicate name and an unknown one are errors.
+        let bad = try secq(["findings", "suppress", "add", "x", "--store", suppressed, "--where", "finding_typ == \"a\""])
+        #expect(bad.status == 2 && bad.err.contains("unknown field 'finding_typ'") && bad.err.contains("^"))
+        #expect(bad.err.contains("did you mean 'finding_type'"))
+        let dup = try secq(["findings", "suppress", "add", "ssh-and-low", "--store", suppressed, "--where", "severity > 1"])
+        #expect(dup.status == 2 && dup.err.contains("exists"))
+        #expect(try secq(["findings", "suppress", "remove", "nope", "--store", suppressed]).status == 1)
+        #expect(try secq(["findings", "suppress", "remove", "ssh-and-low", "--store", suppressed]).status == 0)
+        #expect(try ndjson(try secq(["findings", "suppress", "--store", suppressed, "--format", "json"]).out).isEmpty)
+    }
+
+    /// Lists in STORE/threat-lists/ (and trusted/) count as --threat-list and
+    /// --trusted-ips do.
+    @Test func threatListsFolderOfTheStore() throws {
+        let byOption = try base.copy("detect-tl-opt"), byFolder = try base.copy("detect-tl-dir")
+        let list = base.data.dir + "/threat-list.txt"
+        #expect(try secq(["detect", "--store", byOption, "--threat-list", list]).status == 0)
+        try FileManager.default.createDirectory(atPath: byFolder + "/threat-lists/trusted", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: list, toPath: byFolder + "/threat-lists/feed.txt")
+        let r = try secq(["detect", "--store", byFolder])
+        #expect(r.status == 0)
+        #expect(r.err.contains("threat intelligence: "))
+        let a = try findingsJSON(byOption), b = try findingsJSON(byFolder)
+        #expect(a.contains { ($0["finding_type"] as! String).contains("MaliciousIPCaller") })
+        #expect(a.map { $0["id"] as! String } == b.map { $0["id"] as! String })
+
+        // Trusting every address the threat list names leaves no threat-list finding.
+        let trusting = try base.copy("detect-tl-trust")
+        try FileManager.default.createDirectory(atPath: trusting + "/threat-lists/trusted", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: list, toPath: trusting + "/threat-lists/feed.csv")
+        try FileManager.default.copyItem(atPath: list, toPath: trusting + "/threat-lists/trusted/ours.txt")
+        #expect(try secq(["detect", "--store", trusting]).status == 0)
+        let t = try findingsJSON(trusting)
+        // (The threat-list detectors' ids name what they match: malicious-ip-caller, malicious-domain.)
+        func fromList(_ f: [String: Any]) -> Bool { (f["detector"] as! String).contains(".malicious-") }
+        #expect(a.contains(where: fromList))
+        #expect(!t.contains(where: fromList))
+        #expect(t.count == a.filter { !fromList($0) }.count)
     }
 
     @Test func badThreatListIsACaretError() throws {

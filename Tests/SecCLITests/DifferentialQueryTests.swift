@@ -46,6 +46,23 @@ import Testing
 }
 
 extension DifferentialQueryTests {
+    /// `seq` has no column either (a block's first plus the row): as an aggregate
+    /// argument it once read as null. A bank's sequence numbers are 1...N with no gap, so
+    /// min 1, max N, sum N(N+1)/2 and N distinct, N the bank's events (counted here).
+    @Test func sequenceNumberAsAggregateArgument() throws {
+        let perBank = Dictionary(grouping: GeneratedData.shared.records, by: \.bank).mapValues(\.count)
+        let r = try secq(["query", "--store", IngestedStore.shared.dir, "--format", "json",
+                          "stats min(seq) as lo, max(seq) as hi, sum(seq) as total, dc(seq) as n by bank"])
+        #expect(r.status == 0, "\(r.err)")
+        let rows = try ndjson(r.out)
+        #expect(rows.count == perBank.count)
+        for row in rows {
+            let n = perBank[row["bank"] as! String]!
+            #expect(row["lo"] as? Int == 1 && row["hi"] as? Int == n && row["n"] as? Int == n)
+            #expect(row["total"] as? Int == n * (n + 1) / 2)
+        }
+    }
+
     /// `bank`, `account` and `source` are the same on every row of a block and have no
     /// column: as aggregate arguments they once read as null (dc 0, count 0, min null).
     @Test func blockConstantFieldsAsAggregateArguments() throws {

@@ -30,10 +30,20 @@ struct DetectCommand: ParsableCommand {
         waits for appends ('secq ingest' wakes it) until SIGINT or SIGTERM, printing a \
         line per bank after catching up and then one per bank with new events.
 
-        --threat-list and --trusted-ips add the threat-intelligence detectors (plain \
-        text or CSV, one IP, CIDR or domain per line, '#' comments; trusted wins). \
-        Keep the same lists from run to run: a finding depends on the lists in force \
-        when its events were read.
+        Each new or updated finding is also appended to the bank's log, in the same \
+        transaction, as an event of source 'finding' (action created, updated, \
+        archived or unarchived; its raw record the finding): \
+        secq query 'source == "finding" | fields time, action, finding_type, principal'.
+
+        Threat intelligence: every list in STORE/threat-lists/ (*.txt, *.csv, *.list) \
+        and --threat-list; trusted addresses in STORE/threat-lists/trusted/ and \
+        --trusted-ips (plain text or CSV, one IP, CIDR or domain per line, '#' \
+        comments; trusted wins; private and reserved addresses never match). Keep the \
+        same lists from run to run: a finding depends on the lists in force when its \
+        events were read.
+
+        Suppression rules (secq findings suppress --help) archive matching findings \
+        as they are created; they are kept, not dropped.
 
         Findings: 'secq findings', or the 'findings' table of 'secq query'.
 
@@ -57,28 +67,11 @@ struct DetectCommand: ParsableCommand {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
     }
 
-    static func loadList(_ path: String?) throws -> IndicatorList {
-        guard let path else { return IndicatorList() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError(message: "cannot read '\(path)'", code: 2)
-        }
-        do {
-            return try IndicatorList(text: String(decoding: data, as: UTF8.self), file: path)
-        } catch let e as ThreatListError {
-            FileHandle.standardError.write(Data((e.description.hasSuffix("\n") ? e.description : e.description + "\n").utf8))
-            throw ExitCode(2)
-        }
-    }
-
     func run() throws {
         try reportingErrors {
             let store = try Store(path: options.path)
             let bankStores = try selectedBanks(store, banks).map { try store.bank($0) }
-            var intel: ThreatIntel? = nil
-            if threatList != nil || trustedIPs != nil {
-                intel = ThreatIntel(threats: try Self.loadList(threatList), trusted: try Self.loadList(trustedIPs))
-            }
-            let engine = DetectionEngine(intel: intel)
+            let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs)
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil
@@ -92,7 +85,8 @@ struct DetectCommand: ParsableCommand {
                     if interrupted() { break }
                     let s = try engine.run(b, batch: batch, stop: interrupted)
                     if firstPass || s.events > 0 {
-                        out.line("\(s.bank): \(s.events) event\(s.events == 1 ? "" : "s"), \(s.newFindings) new finding\(s.newFindings == 1 ? "" : "s"), \(s.updatedFindings) updated (checkpoint \(s.checkpoint))")
+                        let suppressed = s.suppressedFindings > 0 ? " (\(s.suppressedFindings) archived by suppression rules)" : ""
+                        out.line("\(s.bank): \(s.events) event\(s.events == 1 ? "" : "s"), \(s.newFindings) new finding\(s.newFindings == 1 ? "" : "s")\(suppressed), \(s.updatedFindings) updated (checkpoint \(s.checkpoint))")
                         out.flush()
                     }
                 }

@@ -22,7 +22,8 @@ struct FindingsCommand: ParsableCommand {
 
         The same rows are the 'findings' table of 'secq query' (columns id, \
         finding_type, severity, severity_label, title, bank, account, region, principal, \
-        resource, src_ip, count, first_seen, last_seen, status, detector).
+        resource, src_ip, count, first_seen, last_seen, status, detector, \
+        suppressed_by).
 
         The listing's options (--severity, --since, --bank, --format): 'secq findings \
         list --help'; 'list' may be left out.
@@ -32,9 +33,10 @@ struct FindingsCommand: ParsableCommand {
           secq findings --severity high --since 24h --bank acme-bank
           secq findings --format json | jq -r .id
           secq findings archive 3f2a...            (an id from the list)
+          secq findings suppress add scanner --where 'finding_type == "Recon:EC2/Portscan" and src_ip == 203.0.113.7'
           secq query 'findings | where status == "active" | stats count() by finding_type'
         """,
-        subcommands: [FindingsList.self, FindingsArchive.self],
+        subcommands: [FindingsList.self, FindingsArchive.self, FindingsSuppress.self],
         defaultSubcommand: FindingsList.self)
 }
 
@@ -133,6 +135,117 @@ struct FindingsArchive: ParsableCommand {
             }
             guard !hits.isEmpty else { throw CLIError(message: "no finding '\(id)' (ids are listed by 'secq findings')") }
             Terminal.err("\(unarchive ? "unarchived" : "archived") finding \(id) in \(hits.joined(separator: ", "))")
+        }
+    }
+}
+
+/// `secq findings suppress`: the store's suppression rules.
+struct FindingsSuppress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suppress",
+        abstract: "Manage suppression rules: new findings that match one are archived on arrival.",
+        discussion: """
+        A suppression rule is a name and a 'where' expression over the columns of the \
+        'findings' table (finding_type, severity, bank, account, region, principal, \
+        resource, src_ip, detector, title, ...), kept in STORE/suppressions.json. When \
+        'secq detect' creates a finding that matches a rule, the finding is stored with \
+        status archived and suppressed_by the rule's name: it is kept (and counts up when \
+        the activity recurs), never dropped. Findings that exist when a rule is added \
+        are not changed; archive them with 'secq findings archive'.
+
+        Examples:
+          secq findings suppress add vuln-scanner \\
+            --where 'finding_type == "Recon:EC2/Portscan" and src_ip in cidr("198.51.100.0/24")' \\
+            --reason "quarterly scan by the bank's vendor"
+          secq findings suppress list
+          secq findings suppress remove vuln-scanner
+          secq query 'findings | where suppressed_by != null | stats count() by suppressed_by'
+        """,
+        subcommands: [Add.self, List.self, Remove.self],
+        defaultSubcommand: List.self)
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a suppression rule.")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The rule's name (letters, digits, '-', '_', '.').") var name: String
+        @Option(name: .customLong("where"), help: ArgumentHelp("The expression over 'findings' columns.", valueName: "expr"))
+        var expression: String
+        @Option(help: "Why the activity is expected (kept with the rule).") var reason: String?
+
+        func validate() throws {
+            guard !name.isEmpty, name.utf8.allSatisfy({ b in
+                (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95 || b == 46
+            }) else { throw ValidationError("the name '\(name)' must be letters, digits, '-', '_' or '.'") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                _ = try Store(path: options.path)
+                _ = try SuppressionRules.filter(expression, name: "--where")
+                var rules = try SuppressionRules.load(store: options.path)
+                guard !rules.rules.contains(where: { $0.name == name }) else {
+                    throw CLIError(message: "a suppression rule '\(name)' exists; remove it first to change it", code: 2)
+                }
+                rules.rules.append(.init(name: name, where: expression, reason: reason,
+                                         created: Timestamp.rfc3339(millis: Int64(Date().timeIntervalSince1970 * 1000))))
+                try rules.save(store: options.path)
+                Terminal.err("added suppression rule '\(name)': new findings matching it are archived on arrival")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the suppression rules (the default).")
+
+        @OptionGroup var options: StoreOptions
+        @Option(help: ArgumentHelp("Output format: table or json (one object per line).", valueName: "table|json"))
+        var format: OutputFormat = .table
+
+        func validate() throws {
+            if format == .csv { throw ValidationError("--format must be table or json") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                _ = try Store(path: options.path)
+                let rules = try SuppressionRules.load(store: options.path).rules
+                let out = Output()
+                if format == .json {
+                    for r in rules {
+                        out.line(JSONLine.object([("name", .string(r.name)), ("where", .string(r.where)),
+                                                  ("reason", r.reason.map { .string($0) } ?? .null),
+                                                  ("created", r.created.map { .string($0) } ?? .null)]))
+                    }
+                } else if rules.isEmpty {
+                    out.line("(no suppression rules; 'secq findings suppress add --help')")
+                } else {
+                    out.write(TableRenderer.render(header: ["name", "where", "reason", "created"],
+                                                   rows: rules.map { [$0.name, $0.where, $0.reason ?? "", $0.created ?? ""] }))
+                }
+                out.flush()
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Remove a suppression rule (findings it archived stay archived).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The rule's name.") var name: String
+
+        func run() throws {
+            try reportingErrors {
+                _ = try Store(path: options.path)
+                var rules = try SuppressionRules.load(store: options.path)
+                guard let i = rules.rules.firstIndex(where: { $0.name == name }) else {
+                    throw CLIError(message: "no suppression rule '\(name)' ('secq findings suppress list' names them)")
+                }
+                rules.rules.remove(at: i)
+                try rules.save(store: options.path)
+                Terminal.err("removed suppression rule '\(name)'")
+            }
         }
     }
 }

@@ -94,11 +94,7 @@ struct IngestCommand: ParsableCommand {
             var detectSeconds = 0.0
             if detect {
                 let started = Date()
-                var intel: ThreatIntel? = nil
-                if threatList != nil || trustedIPs != nil {
-                    intel = ThreatIntel(threats: try DetectCommand.loadList(threatList), trusted: try DetectCommand.loadList(trustedIPs))
-                }
-                let engine = DetectionEngine(intel: intel)
+                let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs)
                 for id in try selectedBanks(store, []) {
                     let r = try engine.run(try store.bank(id))
                     findings.new += r.newFindings

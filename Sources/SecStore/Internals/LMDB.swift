@@ -282,6 +282,13 @@ package struct WriteTxn: ~Copyable {
         txn = t!
     }
 
+    /// A view of a write transaction another `WriteTxn` owns (lent through a `TxnRef`):
+    /// it never commits or aborts it.
+    init(borrowing txn: OpaquePointer) {
+        self.txn = txn
+        done = true
+    }
+
     deinit { if !done { mdb_txn_abort(txn) } }
 
     package consuming func commit() throws(LMDBError) {
