@@ -101,7 +101,10 @@ public struct RDSBruteForceDetector: WindowedDetector {
     public let settings: WindowSettings
     static let type = Types.t("CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce")
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 3_600_000), threshold: 10)) {
+    /// The window of the RDS log-in detectors (this and ``RDSFailedLogin``).
+    public static let window = Span(millis: 3_600_000)
+
+    public init(settings: WindowSettings = WindowSettings(window: RDSBruteForceDetector.window, threshold: 10)) {
         self.settings = settings
     }
 
