@@ -317,9 +317,11 @@ public enum BuiltInDetectors {
             PenTestUserAgentRule(), PortscanDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
+        out += [DGADomainRequestDetector(), MetadataDNSRebindRule(), RDSFailedLoginDetector(), TrailBucketDeletionDetector()]
         if let intel {
             out += [MaliciousIPCallerCloudTrailRule(intel: intel), MaliciousIPCallerFlowRule(intel: intel),
                     MaliciousDomainRequestRule(intel: intel)]
+            out += [S3MaliciousIPCallerRule(intel: intel)]
         }
         return out
     }

@@ -101,7 +101,10 @@ public struct RDSBruteForceDetector: WindowedDetector {
     public let settings: WindowSettings
     static let type = Types.t("CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce")
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 3_600_000), threshold: 10)) {
+    /// The window of the RDS log-in detectors (this and ``RDSFailedLogin``).
+    public static let window = Span(millis: 3_600_000)
+
+    public init(settings: WindowSettings = WindowSettings(window: RDSBruteForceDetector.window, threshold: 10)) {
         self.settings = settings
     }
 
@@ -130,53 +133,53 @@ func isExternal(_ ip: IPAddress) -> Bool { ThreatIntel.isPublic(ip) }
 /// Recon:EC2/Portscan: one source reaches at least 50 distinct destination ports of one
 /// target within 5 minutes (accepted or rejected flows). Key: account + source + target.
 /// Severity 5.0 (GuardDuty: Medium). Fires once per threshold reached, then starts over.
-public struct PortscanDetector: WindowedDetector {
-    public let id = "vpcflow.portscan"
-    public let sources: Set<Source> = [.vpcflow]
-    public var state = WindowStore()
-    public static var emptyState: WindowStore { WindowStore() }
-    public let settings: WindowSettings
-    static let type = Types.t("Recon:EC2/Portscan")
+public typealias PortscanDetector = WindowCountDetector<Portscan>
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 300_000), threshold: 50)) {
-        self.settings = settings
+public struct Portscan: WindowCountRule {
+    public static let id = "vpcflow.portscan"
+    public static let sources: Set<Source> = [.vpcflow]
+    public static let defaultSettings = WindowSettings(window: Span(millis: 300_000), threshold: 50)
+    static let type = Types.t("Recon:EC2/Portscan")
+    public init() {}
+
+    public func step(_ e: Event) -> WindowStep? {
+        guard let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return nil }
+        return .add(key: e.account + "|" + src.description + "|" + dst.description, value: String(port))
     }
 
-    public mutating func observe(_ e: Event) -> [FindingDraft] {
-        guard e.source == .vpcflow, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return [] }
-        let key = e.account + "|" + src.description + "|" + dst.description
-        guard let l = state.addReaching(key, WindowEntry(e, String(port)), now: e.time, settings: settings, distinct: true) else { return [] }
-        return [FindingDraft(
+    public func draft(_ e: Event, _ l: [WindowEntry], settings: WindowSettings) -> FindingDraft {
+        let src = e.srcIP!.description, dst = e.dstIP!.description
+        return FindingDraft(
             type: Self.type, severity: 5.0,
             title: "\(src) scanned \(l.count) ports of \(dst)",
             description: "\(l.count) distinct destination ports of \(dst) from \(src) within \(Span(millis: settings.window)).",
-            detector: id, aggregationKey: [src.description, dst.description], event: e, evidence: l.map(\.ref))]
+            detector: Self.id, aggregationKey: [src, dst], event: e, evidence: l.map(\.ref))
     }
 }
 
 /// Impact:EC2/PortSweep: one source reaches one port on at least 25 distinct targets
 /// within 10 minutes. Key: account + source + port. Severity 8.0 (GuardDuty: High).
-public struct PortSweepDetector: WindowedDetector {
-    public let id = "vpcflow.port-sweep"
-    public let sources: Set<Source> = [.vpcflow]
-    public var state = WindowStore()
-    public static var emptyState: WindowStore { WindowStore() }
-    public let settings: WindowSettings
-    static let type = Types.t("Impact:EC2/PortSweep")
+public typealias PortSweepDetector = WindowCountDetector<PortSweep>
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 600_000), threshold: 25)) {
-        self.settings = settings
+public struct PortSweep: WindowCountRule {
+    public static let id = "vpcflow.port-sweep"
+    public static let sources: Set<Source> = [.vpcflow]
+    public static let defaultSettings = WindowSettings(window: Span(millis: 600_000), threshold: 25)
+    static let type = Types.t("Impact:EC2/PortSweep")
+    public init() {}
+
+    public func step(_ e: Event) -> WindowStep? {
+        guard let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return nil }
+        return .add(key: e.account + "|" + src.description + "|" + String(port), value: dst.description)
     }
 
-    public mutating func observe(_ e: Event) -> [FindingDraft] {
-        guard e.source == .vpcflow, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort else { return [] }
-        let key = e.account + "|" + src.description + "|" + String(port)
-        guard let l = state.addReaching(key, WindowEntry(e, dst.description), now: e.time, settings: settings, distinct: true) else { return [] }
-        return [FindingDraft(
+    public func draft(_ e: Event, _ l: [WindowEntry], settings: WindowSettings) -> FindingDraft {
+        let src = e.srcIP!, port = e.dstPort!
+        return FindingDraft(
             type: Self.type, severity: 8.0,
             title: "\(src) probed port \(port) on \(l.count) addresses",
             description: "Port \(port) of \(l.count) distinct addresses from \(src) within \(Span(millis: settings.window)).",
-            detector: id, aggregationKey: [src.description, String(port)], event: e, evidence: l.map(\.ref))]
+            detector: Self.id, aggregationKey: [src.description, String(port)], event: e, evidence: l.map(\.ref))
     }
 }
 
@@ -186,31 +189,39 @@ public struct PortSweepDetector: WindowedDetector {
 /// address and the destination public, the instance is the actor: severity 8.0;
 /// otherwise it is the target: severity 2.0 (GuardDuty: High and Low). Key: account +
 /// source + destination.
-public struct RemoteBruteForceDetector: WindowedDetector {
-    public let id = "vpcflow.remote-brute-force"
-    public let sources: Set<Source> = [.vpcflow]
-    public var state = WindowStore()
-    public static var emptyState: WindowStore { WindowStore() }
-    public let settings: WindowSettings
-    public let maxPackets: Int64
+public typealias RemoteBruteForceDetector = WindowCountDetector<RemoteBruteForce>
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 600_000), threshold: 20), maxPackets: Int64 = 30) {
-        self.settings = settings; self.maxPackets = maxPackets
+extension WindowCountDetector where Rule == RemoteBruteForce {
+    public init(settings: WindowSettings = RemoteBruteForce.defaultSettings, maxPackets: Int64) {
+        self.init(settings: settings, rule: RemoteBruteForce(maxPackets: maxPackets))
+    }
+}
+
+public struct RemoteBruteForce: WindowCountRule {
+    public static let id = "vpcflow.remote-brute-force"
+    public static let sources: Set<Source> = [.vpcflow]
+    public static let defaultSettings = WindowSettings(window: Span(millis: 600_000), threshold: 20)
+    public static let distinct = false
+    public let maxPackets: Int64
+    public init() { maxPackets = 30 }
+    public init(maxPackets: Int64) { self.maxPackets = maxPackets }
+
+    public func step(_ e: Event) -> WindowStep? {
+        guard e.proto == 6, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort,
+              port == 22 || port == 3389, (e.packets ?? 0) <= maxPackets else { return nil }
+        return .add(key: e.account + "|" + src.description + "|" + dst.description + "|" + String(port), value: "")
     }
 
-    public mutating func observe(_ e: Event) -> [FindingDraft] {
-        guard e.source == .vpcflow, e.proto == 6, let src = e.srcIP, let dst = e.dstIP, let port = e.dstPort,
-              port == 22 || port == 3389, (e.packets ?? 0) <= maxPackets else { return [] }
-        let key = e.account + "|" + src.description + "|" + dst.description + "|" + String(port)
-        guard let l = state.addReaching(key, WindowEntry(e, ""), now: e.time, settings: settings) else { return [] }
+    public func draft(_ e: Event, _ l: [WindowEntry], settings: WindowSettings) -> FindingDraft {
+        let src = e.srcIP!, dst = e.dstIP!, port = e.dstPort!
         let actor = !isExternal(src) && isExternal(dst)
         let type = Types.t(port == 22 ? "UnauthorizedAccess:EC2/SSHBruteForce" : "UnauthorizedAccess:EC2/RDPBruteForce")
         let proto = port == 22 ? "SSH" : "RDP"
-        return [FindingDraft(
+        return FindingDraft(
             type: type, severity: actor ? 8.0 : 2.0,
             title: actor ? "Instance \(src) is brute-forcing \(proto) on \(dst)" : "\(src) is brute-forcing \(proto) on \(dst)",
             description: "\(l.count) short \(proto) connections from \(src) to \(dst) within \(Span(millis: settings.window)); the instance is the \(actor ? "actor" : "target").",
-            detector: id, aggregationKey: [src.description, dst.description, String(port)], event: e, evidence: l.map(\.ref))]
+            detector: Self.id, aggregationKey: [src.description, dst.description, String(port)], event: e, evidence: l.map(\.ref))
     }
 }
 
@@ -220,17 +231,19 @@ public struct RemoteBruteForceDetector: WindowedDetector {
 /// character (random hex of 40 characters scores 3.4-3.9, base32 4.2-4.5; readable
 /// names score as high but carry no digits). Key: account + client (instance, else address) + base domain. Severity
 /// 8.0 (GuardDuty: High).
-public struct DNSExfiltrationDetector: WindowedDetector {
-    public let id = "route53.dns-exfiltration"
-    public let sources: Set<Source> = [.route53]
-    public var state = WindowStore()
-    public static var emptyState: WindowStore { WindowStore() }
-    public let settings: WindowSettings
-    static let type = Types.t("Trojan:EC2/DNSDataExfiltration")
+public typealias DNSExfiltrationDetector = WindowCountDetector<DNSExfiltration>
 
-    public init(settings: WindowSettings = WindowSettings(window: Span(millis: 600_000), threshold: 20)) {
-        self.settings = settings
-    }
+extension WindowCountDetector where Rule == DNSExfiltration {
+    public static func entropy(_ s: Substring) -> Double { DNSExfiltration.entropy(s) }
+    public static func hasEncodedLabel(_ name: String) -> Bool { DNSExfiltration.hasEncodedLabel(name) }
+}
+
+public struct DNSExfiltration: WindowCountRule {
+    public static let id = "route53.dns-exfiltration"
+    public static let sources: Set<Source> = [.route53]
+    public static let defaultSettings = WindowSettings(window: Span(millis: 600_000), threshold: 20)
+    static let type = Types.t("Trojan:EC2/DNSDataExfiltration")
+    public init() {}
 
     /// Bits per character of a string's character distribution.
     public static func entropy(_ s: Substring) -> Double {
@@ -250,19 +263,23 @@ public struct DNSExfiltrationDetector: WindowedDetector {
         }
     }
 
-    public mutating func observe(_ e: Event) -> [FindingDraft] {
-        guard e.source == .route53, let name = e.queryName, Self.hasEncodedLabel(name) else { return [] }
-        let domain = DomainName.base(name)
-        let client = e.resource ?? e.srcIP?.description ?? "unknown"
-        let key = e.account + "|" + client + "|" + domain
-        guard let l = state.addReaching(key, WindowEntry(e, name), now: e.time, settings: settings, distinct: true) else { return [] }
-        return [FindingDraft(
+    public func step(_ e: Event) -> WindowStep? {
+        guard let name = e.queryName, Self.hasEncodedLabel(name) else { return nil }
+        return .add(key: e.account + "|" + dnsClient(e) + "|" + DomainName.base(name), value: name)
+    }
+
+    public func draft(_ e: Event, _ l: [WindowEntry], settings: WindowSettings) -> FindingDraft {
+        let client = dnsClient(e), domain = DomainName.base(e.queryName!)
+        return FindingDraft(
             type: Self.type, severity: 8.0,
             title: "\(client) may be exfiltrating data through DNS queries to \(domain)",
             description: "\(l.count) distinct encoded-looking names under \(domain) within \(Span(millis: settings.window)).",
-            detector: id, aggregationKey: [client, domain], event: e, evidence: l.map(\.ref))]
+            detector: Self.id, aggregationKey: [client, domain], event: e, evidence: l.map(\.ref))
     }
 }
+
+/// The client of a Route 53 query: its instance, else its address.
+func dnsClient(_ e: Event) -> String { e.resource ?? e.srcIP?.description ?? "unknown" }
 
 /// Base ("registered") domains without a public suffix list: the last two labels, or
 /// three when the second-level label is a common country second level (`co.uk`,
