@@ -310,6 +310,7 @@ public enum BuiltInDetectors {
             PenTestUserAgentRule(), PortscanDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
+        out += BehaviouralDetectors.all()
         if let intel {
             out += [MaliciousIPCallerCloudTrailRule(intel: intel), MaliciousIPCallerFlowRule(intel: intel),
                     MaliciousDomainRequestRule(intel: intel)]

@@ -25,6 +25,10 @@ public struct DetectionEngine: Sendable {
 
     public let intel: ThreatIntel?
 
+    /// How long an entity of the baselines is learning (ms of event time): the
+    /// behavioural detectors report nothing about it before then.
+    public var learningPeriod: Int64 = DetectionEngine.defaultLearningPeriod
+
     public init(intel: ThreatIntel? = nil) { self.intel = intel }
 
     /// What one run did in one bank.
@@ -65,6 +69,7 @@ public struct DetectionEngine: Sendable {
     public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int)? {
         var result = (events: 0, newFindings: 0, updatedFindings: 0)
         var ran = false
+        let baselineHandles = try prepareBaselines(bank)
         _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB],
                                  limit: max(batch, 1)) { items, writer in
             // Everything here is rebuilt from the transaction: the body may run again.
@@ -76,6 +81,8 @@ public struct DetectionEngine: Sendable {
             var saved: [String: [UInt8]] = [:]
             for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
             try set.loadState(saved)
+            let view = try baselineView(bank, baselineHandles, writer: writer, through: items.last?.seq ?? 0)
+            set.baselines = view
 
             var touched: [String: Finding] = [:]
             var created = Set<String>()
@@ -94,6 +101,7 @@ public struct DetectionEngine: Sendable {
                     touched[id] = Finding.merge(existing, d)
                 }
             }
+            try view.check()
             for (id, f) in touched { try findingsDB.put(Array(id.utf8), try StateCoding.encode(f)) }
             for (id, bytes) in try set.saveState() {
                 if bytes.isEmpty { _ = try stateDB.delete(Array(id.utf8)) } else { try stateDB.put(Array(id.utf8), bytes) }

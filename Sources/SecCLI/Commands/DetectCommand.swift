@@ -35,6 +35,13 @@ struct DetectCommand: ParsableCommand {
         Keep the same lists from run to run: a finding depends on the lists in force \
         when its events were read.
 
+        The behavioural detectors (IAMUser/AnomalousBehavior, S3/AnomalousBehavior, \
+        InstanceCredentialExfiltration.OutsideAWS, NetworkPortUnusual, \
+        TrafficVolumeUnusual) compare with the 'baselines' projection (caught up first) \
+        and say nothing about an entity in its learning period, counted from its first \
+        event: --learning-period, default 7d (GuardDuty learns for 7 to 14 days). Keep \
+        it the same from run to run, as the lists.
+
         Findings: 'secq findings', or the 'findings' table of 'secq query'.
 
         Examples:
@@ -52,9 +59,14 @@ struct DetectCommand: ParsableCommand {
     var threatList: String?
     @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("Addresses and domains that never match the threat list.", valueName: "file"))
     var trustedIPs: String?
+    @Option(name: .customLong("learning-period"), help: ArgumentHelp("How long an entity's baseline learns before the behavioural detectors judge it (default 7d).", valueName: "span"))
+    var learningPeriod: String?
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        if let l = learningPeriod, Span(l) == nil {
+            throw ValidationError("--learning-period: '\(l)' is not a span (like 2d, 36h, 90m)")
+        }
     }
 
     static func loadList(_ path: String?) throws -> IndicatorList {
@@ -78,7 +90,8 @@ struct DetectCommand: ParsableCommand {
             if threatList != nil || trustedIPs != nil {
                 intel = ThreatIntel(threats: try Self.loadList(threatList), trusted: try Self.loadList(trustedIPs))
             }
-            let engine = DetectionEngine(intel: intel)
+            var engine = DetectionEngine(intel: intel)
+            if let l = learningPeriod, let span = Span(l) { engine.learningPeriod = span.millis }
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil
