@@ -148,10 +148,11 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
     @Test func killedMidRunGivesTheSameFindings() throws {
         let killed = try base.copy("detect-killed")
         let whole = try base.copy("detect-whole")
-        // Killed (SIGKILL) at several points, then run to the end.
+        // Killed (SIGKILL) at several points, then run to the end (the behavioural
+        // detectors judging too: with a learning period the week allows).
         var midRun = 0
         for delay in [250, 500, 900] {
-            try secqKilled(after: delay, ["detect", "--store", killed, "--batch", "50"])
+            try secqKilled(after: delay, ["detect", "--store", killed, "--batch", "50"] + Self.learning)
             let subs = try secq(["subscribers", "--store", killed, "--format", "json"])
             for o in try ndjson(subs.out) {
                 let cp = o["checkpoint"] as! Int, head = o["head"] as! Int
@@ -159,8 +160,8 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
             }
         }
         #expect(midRun > 0, "no kill landed mid-run")
-        let r1 = try secq(["detect", "--store", killed, "--batch", "50"])
-        let r2 = try secq(["detect", "--store", whole, "--batch", "50"])
+        let r1 = try secq(["detect", "--store", killed, "--batch", "50"] + Self.learning)
+        let r2 = try secq(["detect", "--store", whole, "--batch", "50"] + Self.learning)
         #expect(r1.status == 0 && r2.status == 0)
         let a = try secq(["findings", "--store", killed, "--format", "json"]).out
         let b = try secq(["findings", "--store", whole, "--format", "json"]).out
@@ -168,7 +169,7 @@ func findingsJSON(_ store: String, _ extra: [String] = []) throws -> [[String: A
         // Every field of every finding: ids, counts, first/last seen, evidence.
         #expect(a == b)
         // A rerun at the head changes nothing.
-        let again = try secq(["detect", "--store", whole])
+        let again = try secq(["detect", "--store", whole] + Self.learning)
         #expect(again.out.contains("acme-bank: 0 events, 0 new findings, 0 updated"))
         #expect(try secq(["findings", "--store", whole, "--format", "json"]).out == b)
     }
