@@ -80,6 +80,12 @@ import Testing
         #expect(a.map { $0.evidence.map(\.seq) } == b.map { $0.evidence.map(\.seq) })
     }
 
+    @Test func aLearningPeriodThatIsNotASpanIsRefused() throws {
+        let r = try secq(["detect", "--store", temporaryDirectory("behav-badspan"), "--learning-period", "a week"])
+        #expect(r.status != 0)
+        #expect(r.err.contains("--learning-period: 'a week' is not a span"))
+    }
+
     @Test func aLongerLearningPeriodKeepsItQuiet() throws {
         let (_, bank) = try Self.store("behav-learning")
         var engine = DetectionEngine()
