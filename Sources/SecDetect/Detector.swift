@@ -14,10 +14,17 @@ public protocol Detector: Sendable {
     /// The sources whose events the detector reads; others need not be fed to it.
     var sources: Set<Source> { get }
     mutating func observe(_ e: Event) -> [FindingDraft]
+    /// `observe` with the entity baselines as of the event (nil when there are none);
+    /// only ``BaselineDetector``s read them.
+    mutating func observe(_ e: Event, baselines: (any BaselineView)?) -> [FindingDraft]
     /// The state as bytes (empty for a stateless rule).
     func saveState() throws -> [UInt8]
     /// Restores state saved by ``saveState()``; empty bytes reset it.
     mutating func loadState(_ bytes: [UInt8]) throws
+}
+
+extension Detector {
+    public mutating func observe(_ e: Event, baselines: (any BaselineView)?) -> [FindingDraft] { observe(e) }
 }
 
 /// A detector with no memory between events.
@@ -62,6 +69,8 @@ public enum StateCoding {
 /// Runs a set of detectors over events in sequence order.
 public struct DetectorSet: Sendable {
     public private(set) var detectors: [any Detector]
+    /// The baselines the detectors are given with each event (nil: none).
+    public var baselines: (any BaselineView)? = nil
 
     public init(_ detectors: [any Detector]) {
         let ids = detectors.map(\.id)
@@ -72,7 +81,7 @@ public struct DetectorSet: Sendable {
     public mutating func observe(_ e: Event) -> [FindingDraft] {
         var out: [FindingDraft] = []
         for i in detectors.indices where detectors[i].sources.contains(e.source) {
-            out += detectors[i].observe(e)
+            out += detectors[i].observe(e, baselines: baselines)
         }
         return out
     }

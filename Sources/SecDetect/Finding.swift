@@ -101,6 +101,9 @@ public struct FindingDraft: Sendable, Equatable {
     public var firstSeen: Int64
     public var lastSeen: Int64
     public var evidence: [EvidenceRef]
+    /// Why the activity is unusual, for findings of the baselines (`api`, `network`,
+    /// `user_agent`, `region`, `rate`, `objects`, `bytes`, `port`...); empty otherwise.
+    public var reasons: [String] = []
 
     /// A draft from the event that completes the activity; `evidence` defaults to that
     /// event alone, and bank, account and region to the event's.
@@ -157,6 +160,9 @@ public struct Finding: Sendable, Equatable, Codable {
     public var status: FindingStatus
     /// The suppression rule that archived the finding when it was created, if one did.
     public var suppressedBy: String? = nil
+    /// The union of the drafts' ``FindingDraft/reasons``, sorted; nil (absent from the
+    /// stored JSON) when none gave any.
+    public var reasons: [String]? = nil
 
     public var label: SeverityLabel { SeverityLabel(severity: severity) }
 
@@ -216,7 +222,7 @@ public struct Finding: Sendable, Equatable, Codable {
                            detector: d.detector, aggregationKey: d.aggregationKey, bank: d.bank, account: d.account,
                            region: d.region, resource: d.resource, principal: d.principal,
                            srcIP: d.srcIP?.description, firstSeen: d.firstSeen, lastSeen: d.lastSeen, count: 1,
-                           evidence: d.evidence, status: .active)
+                           evidence: d.evidence, status: .active, reasons: d.reasons.isEmpty ? nil : Array(Set(d.reasons)).sorted())
         }
         precondition(f.id == id, "merging a draft of finding \(id) into finding \(f.id)")
         f.count += 1
@@ -232,6 +238,7 @@ public struct Finding: Sendable, Equatable, Codable {
         f.lastSeen = max(f.lastSeen, d.lastSeen)
         f.severity = max(f.severity, d.severity)
         f.evidence = bound(f.evidence + d.evidence)
+        if !d.reasons.isEmpty { f.reasons = Array(Set((f.reasons ?? []) + d.reasons)).sorted() }
         return f
     }
 }

@@ -318,6 +318,7 @@ public enum BuiltInDetectors {
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
         out += [DGADomainRequestDetector(), MetadataDNSRebindRule(), RDSFailedLoginDetector(), TrailBucketDeletionDetector()]
+        out += BehaviouralDetectors.all()
         if let intel {
             out += [MaliciousIPCallerCloudTrailRule(intel: intel), MaliciousIPCallerFlowRule(intel: intel),
                     MaliciousDomainRequestRule(intel: intel)]

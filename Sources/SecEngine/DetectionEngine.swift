@@ -34,6 +34,10 @@ public struct DetectionEngine: Sendable {
     /// it matches (it is then stored archived, not dropped), or nil.
     public let suppress: (@Sendable (Finding) -> String?)?
 
+    /// How long an entity of the baselines is learning (ms of event time): the
+    /// behavioural detectors report nothing about it before then.
+    public var learningPeriod: Int64 = DetectionEngine.defaultLearningPeriod
+
     public init(intel: ThreatIntel? = nil, suppress: (@Sendable (Finding) -> String?)? = nil) {
         self.intel = intel
         self.suppress = suppress
@@ -81,6 +85,7 @@ public struct DetectionEngine: Sendable {
     public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
         var result = (events: 0, newFindings: 0, updatedFindings: 0, suppressedFindings: 0)
         var ran = false
+        let baselineHandles = try prepareBaselines(bank)
         _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB],
                                  limit: max(batch, 1)) { items, writer in
             // Everything here is rebuilt from the transaction: the body may run again.
@@ -93,6 +98,8 @@ public struct DetectionEngine: Sendable {
             var saved: [String: [UInt8]] = [:]
             for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
             try set.loadState(saved)
+            let view = try baselineView(bank, baselineHandles, writer: writer, through: items.last?.seq ?? 0)
+            set.baselines = view
 
             var touched: [String: Finding] = [:]
             var created = Set<String>()
@@ -111,6 +118,7 @@ public struct DetectionEngine: Sendable {
                     touched[id] = Finding.merge(existing, d)
                 }
             }
+            try view.check()
             var suppressed = 0
             var changes: [Event] = []
             for id in touched.keys.sorted() {

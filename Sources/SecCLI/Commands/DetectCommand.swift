@@ -45,6 +45,13 @@ struct DetectCommand: ParsableCommand {
         Suppression rules (secq findings suppress --help) archive matching findings \
         as they are created; they are kept, not dropped.
 
+        The behavioural detectors (IAMUser/AnomalousBehavior, S3/AnomalousBehavior, \
+        InstanceCredentialExfiltration.OutsideAWS, NetworkPortUnusual, \
+        TrafficVolumeUnusual) compare with the 'baselines' projection (caught up first) \
+        and say nothing about an entity in its learning period, counted from its first \
+        event: --learning-period, default 7d (GuardDuty learns for 7 to 14 days). Keep \
+        it the same from run to run, as the lists.
+
         Findings: 'secq findings', or the 'findings' table of 'secq query'.
 
         Examples:
@@ -62,16 +69,22 @@ struct DetectCommand: ParsableCommand {
     var threatList: String?
     @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("Addresses and domains that never match the threat list.", valueName: "file"))
     var trustedIPs: String?
+    @Option(name: .customLong("learning-period"), help: ArgumentHelp("How long an entity's baseline learns before the behavioural detectors judge it (default 7d).", valueName: "span"))
+    var learningPeriod: String?
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        if let l = learningPeriod, Span(l) == nil {
+            throw ValidationError("--learning-period: '\(l)' is not a span (like 2d, 36h, 90m)")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let store = try Store(path: options.path)
             let bankStores = try selectedBanks(store, banks).map { try store.bank($0) }
-            let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs)
+            let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs,
+                                                   learningPeriod: learningPeriod)
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil

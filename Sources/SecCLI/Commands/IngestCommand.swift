@@ -50,6 +50,8 @@ struct IngestCommand: ParsableCommand {
     var detect = false
     @Option(name: .customLong("threat-list"), help: ArgumentHelp("With --detect: bad IPs, CIDRs and domains (see 'secq detect').", valueName: "file"))
     var threatList: String?
+    @Option(name: .customLong("learning-period"), help: ArgumentHelp("With --detect: how long an entity's baseline learns before the behavioural detectors judge it (default 7d).", valueName: "span"))
+    var learningPeriod: String?
     @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("With --detect: addresses that are never a threat.", valueName: "file"))
     var trustedIPs: String?
 
@@ -59,8 +61,11 @@ struct IngestCommand: ParsableCommand {
         if let account, !Org.isAccountID(account) {
             throw ValidationError("--account must be a 12-digit AWS account id, not '\(account)'")
         }
-        if !detect && (threatList != nil || trustedIPs != nil) {
-            throw ValidationError("--threat-list and --trusted-ips go with --detect")
+        if let l = learningPeriod, Span(l) == nil {
+            throw ValidationError("--learning-period: '\(l)' is not a span (like 2d, 36h, 90m)")
+        }
+        if !detect && (threatList != nil || trustedIPs != nil || learningPeriod != nil) {
+            throw ValidationError("--threat-list, --trusted-ips and --learning-period go with --detect")
         }
         if let format, InputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; known: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -94,7 +99,8 @@ struct IngestCommand: ParsableCommand {
             var detectSeconds = 0.0
             if detect {
                 let started = Date()
-                let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs)
+                let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs,
+                                                       learningPeriod: learningPeriod)
                 for id in try selectedBanks(store, []) {
                     let r = try engine.run(try store.bank(id))
                     findings.new += r.newFindings

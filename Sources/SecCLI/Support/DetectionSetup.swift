@@ -19,18 +19,25 @@ enum DetectionSetup {
 
     /// The engine for a store, or a clear error (a bad list line or suppression rule is
     /// shown with a caret, exit status 2).
-    static func engine(store: String, threatList: String?, trustedIPs: String?) throws -> DetectionEngine {
+    /// - Parameter learningPeriod: a span (`7d`) already validated by the command, or nil
+    ///   for the default.
+    static func engine(store: String, threatList: String?, trustedIPs: String?,
+                       learningPeriod: String? = nil) throws -> DetectionEngine {
         let intel = try intel(store: store, threatList: threatList, trustedIPs: trustedIPs)
         let rules = try SuppressionRules.load(store: store)
         let compiled = try rules.compiled()
-        guard !compiled.isEmpty else { return DetectionEngine(intel: intel) }
-        let names = compiled.map(\.name), filters = compiled.map(\.filter)
-        @Sendable func suppress(_ f: Finding) -> String? {
-            let row = FindingRows.row(f)
-            guard let i = filters.firstIndex(where: { $0.matches(row) }) else { return nil }
-            return names[i]
+        var engine = DetectionEngine(intel: intel)
+        if !compiled.isEmpty {
+            let names = compiled.map(\.name), filters = compiled.map(\.filter)
+            @Sendable func suppress(_ f: Finding) -> String? {
+                let row = FindingRows.row(f)
+                guard let i = filters.firstIndex(where: { $0.matches(row) }) else { return nil }
+                return names[i]
+            }
+            engine = DetectionEngine(intel: intel, suppress: suppress)
         }
-        return DetectionEngine(intel: intel, suppress: suppress)
+        if let l = learningPeriod, let span = Span(l) { engine.learningPeriod = span.millis }
+        return engine
     }
 
     /// The lists of the store's folder and the options, nil when there are none.
