@@ -24,8 +24,10 @@ public struct DetectionEngine: Sendable {
     public static let guardDutyDetector = "guardduty"
 
     public let intel: ThreatIntel?
+    /// Detectors run after the built-in ones (rule files, Sigma rules).
+    public let extra: [any Detector]
 
-    public init(intel: ThreatIntel? = nil) { self.intel = intel }
+    public init(intel: ThreatIntel? = nil, extra: [any Detector] = []) { self.intel = intel; self.extra = extra }
 
     /// What one run did in one bank.
     public struct Summary: Sendable, Equatable {
@@ -72,7 +74,7 @@ public struct DetectionEngine: Sendable {
             ran = true
             let stateDB = writer.database(Self.stateDB)
             let findingsDB = writer.database(Self.findingsDB)
-            var set = DetectorSet(BuiltInDetectors.all(intel: intel))
+            var set = DetectorSet(BuiltInDetectors.all(intel: intel) + extra)
             var saved: [String: [UInt8]] = [:]
             for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
             try set.loadState(saved)

@@ -6,6 +6,7 @@ import Foundation
 import SecDetect
 import SecEngine
 import SecModel
+import SecRules
 import SecStore
 
 struct DetectCommand: ParsableCommand {
@@ -35,6 +36,9 @@ struct DetectCommand: ParsableCommand {
         Keep the same lists from run to run: a finding depends on the lists in force \
         when its events were read.
 
+        Rule files in STORE/rules (and --rules folders) and Sigma rules (--sigma) run \
+        beside the built-in detectors; 'secq rules check' validates them first.
+
         Findings: 'secq findings', or the 'findings' table of 'secq query'.
 
         Examples:
@@ -52,6 +56,10 @@ struct DetectCommand: ParsableCommand {
     var threatList: String?
     @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("Addresses and domains that never match the threat list.", valueName: "file"))
     var trustedIPs: String?
+    @Option(name: .customLong("rules"), help: ArgumentHelp("Also run the rule files in this folder or file (repeatable; STORE/rules always).", valueName: "dir"))
+    var ruleDirs: [String] = []
+    @Option(name: .customLong("sigma"), help: ArgumentHelp("Also run the Sigma rules (aws/cloudtrail) in this folder or file (repeatable).", valueName: "dir"))
+    var sigmaDirs: [String] = []
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
@@ -78,7 +86,7 @@ struct DetectCommand: ParsableCommand {
             if threatList != nil || trustedIPs != nil {
                 intel = ThreatIntel(threats: try Self.loadList(threatList), trusted: try Self.loadList(trustedIPs))
             }
-            let engine = DetectionEngine(intel: intel)
+            let engine = DetectionEngine(intel: intel, extra: try ruleDetectors(store: options.path, rules: ruleDirs, sigma: sigmaDirs))
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil

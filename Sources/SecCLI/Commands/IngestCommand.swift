@@ -98,7 +98,7 @@ struct IngestCommand: ParsableCommand {
                 if threatList != nil || trustedIPs != nil {
                     intel = ThreatIntel(threats: try DetectCommand.loadList(threatList), trusted: try DetectCommand.loadList(trustedIPs))
                 }
-                let engine = DetectionEngine(intel: intel)
+                let engine = DetectionEngine(intel: intel, extra: try ruleDetectors(store: options.path, rules: [], sigma: []))
                 for id in try selectedBanks(store, []) {
                     let r = try engine.run(try store.bank(id))
                     findings.new += r.newFindings
