@@ -43,11 +43,11 @@ public enum RuleLoader {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return [] }
         guard isDir.boolValue else { return [path] }
-        let base = URL(fileURLWithPath: path)
+        let base = path.hasSuffix("/") ? path : path + "/"
         var out: [String] = []
         if let e = FileManager.default.enumerator(atPath: path) {
             for case let rel as String in e where rel.hasSuffix(".yml") || rel.hasSuffix(".yaml") {
-                out.append(base.appendingPathComponent(rel).path)
+                out.append(base + rel)
             }
         }
         return out.sorted()

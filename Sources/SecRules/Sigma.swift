@@ -18,8 +18,11 @@ public enum SigmaRule {
         "informational": 1.0, "low": 3.0, "medium": 5.0, "high": 7.0, "critical": 9.0,
     ]
 
-    /// ATT&CK tactics (`attack.defense-evasion` tags) to threat purposes.
+    /// ATT&CK tactics (`attack.defense-evasion` tags) to threat purposes. ATT&CK's newer
+    /// `stealth` and `defense-impairment` (disabling logs and sensors) become GuardDuty's
+    /// `Stealth`, the purpose of its own CloudTrailLoggingDisabled.
     public static let tactics: [(tag: String, purpose: String)] = [
+        ("stealth", "Stealth"), ("defense-impairment", "Stealth"),
         ("initial-access", "InitialAccess"), ("execution", "Execution"), ("persistence", "Persistence"),
         ("privilege-escalation", "PrivilegeEscalation"), ("defense-evasion", "DefenseEvasion"),
         ("credential-access", "CredentialAccess"), ("discovery", "Discovery"), ("lateral-movement", "LateralMovement"),

@@ -30,6 +30,8 @@ import Testing
         #expect(try sigma("    selection:\n        eventName: X\n    condition: selection", level: "informational", tags: "[]").severity == 1.0)
         #expect(try sigma("    selection:\n        eventName: X\n    condition: selection", level: "critical", tags: "[]")
             .findingType.description == "Unknown:IAMUser/Sigma.TestRuleOne")
+        #expect(SigmaRule.findingType(title: "Trail off", tags: ["attack.t1685.002", "attack.defense-impairment"])
+            == "Stealth:IAMUser/Sigma.TrailOff")
         let hit = run(r.detector, [ct("StopLogging", source: "cloudtrail.amazonaws.com")])
         #expect(hit.first?.title == "Test Rule - one: StopLogging by arn:aws:iam::111122223333:user/alice")
     }
