@@ -24,7 +24,8 @@ public enum BuiltInRules {
     ]
 
     /// PenTest:IAMUser/KaliLinux and its kin: the distribution's name as a word of the
-    /// user agent (no letter on either side, so `alkaline` does not count).
+    /// user agent (no letter on either side, so `alkaline` does not count). The cheap
+    /// `contains` goes first so that the pattern runs only on candidates.
     static func penTest(_ word: String, _ family: String, _ name: String) -> String {
         """
         # PenTest:IAMUser/\(family): a call from a \(name) machine, by its user agent.
@@ -35,7 +36,7 @@ public enum BuiltInRules {
         description: "User agent: {user_agent}."
         sources: [cloudtrail]
         aggregation_key: [principal]
-        where: 'source == "cloudtrail" and user_agent matches "(?i)(^|\\\\P{L})\(word)(\\\\P{L}|$)"'
+        where: 'source == "cloudtrail" and user_agent contains "\(word)" and user_agent matches "(?i)(^|\\\\P{L})\(word)(\\\\P{L}|$)"'
         """
     }
 
