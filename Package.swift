@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -28,8 +29,12 @@ let package = Package(
         .target(name: "SecDetect", dependencies: ["SecModel", "SecIngest"]),
         // The detection engine: SecDetect's detectors fed from a bank's log, findings kept in the bank.
         .target(name: "SecEngine", dependencies: ["SecDetect", "SecStore", "SecIngest", "SecModel"]),
+        // Detectors written as rule files (YAML) and Sigma rules, evaluated with secq expressions.
+        .target(name: "SecRules", dependencies: [
+            "SecDetect", "SecQuery", "SecModel", "SecIngest", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "SecCLI", dependencies: [
-            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect",
+            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect", "SecRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "secq", dependencies: ["SecCLI"]),
@@ -40,7 +45,8 @@ let package = Package(
         .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"],
                     exclude: ["Golden"]),
         .testTarget(name: "SecDetectTests", dependencies: ["SecDetect", "SecIngest", "SecModel"]),
-        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel", "SecEngine", "SecDetect"]),
+        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel", "SecEngine", "SecDetect", "SecRules"]),
+        .testTarget(name: "SecRulesTests", dependencies: ["SecRules", "SecDetect", "SecQuery", "SecIngest", "SecModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,7 @@ public struct SecqCommand: ParsableCommand {
             ProjectionCommand.self, BaselineCommand.self,
             SubscribeCommand.self, SubscribersCommand.self,
             DetectCommand.self, FindingsCommand.self,
+            RulesCommand.self,
         ]
     )
 

@@ -92,24 +92,6 @@ public struct CloudTrailLoggingDisabledRule: EventRule {
     }
 }
 
-/// Stealth:IAMUser/PasswordPolicyChange: the account password policy was updated or
-/// deleted. Key: account. Severity 2.0 (GuardDuty: Low).
-public struct PasswordPolicyChangeRule: EventRule {
-    public let id = "cloudtrail.password-policy-change"
-    public let sources: Set<Source> = [.cloudtrail]
-    public init() {}
-
-    public func evaluate(_ e: Event) -> [FindingDraft] {
-        guard succeeded(e), e.service == "iam.amazonaws.com",
-              e.action == "UpdateAccountPasswordPolicy" || e.action == "DeleteAccountPasswordPolicy" else { return [] }
-        return [FindingDraft(
-            type: Types.passwordPolicyChange, severity: 2.0,
-            title: "The password policy of account \(e.account) was changed",
-            description: "\(e.action!) by \(shortName(e.principal)).",
-            detector: id, aggregationKey: [], event: e)]
-    }
-}
-
 /// The privileged-principal test of ``PrivilegedConsoleLoginWithoutMFARule``: root, or a
 /// principal whose ARN or user name contains (case-insensitively) one of
 /// ``adminPatterns``.
@@ -366,39 +348,5 @@ public struct AdminPolicyAttachedRule: EventRule {
                 && list(st["Action"]).contains { $0 == "*" || $0 == "iam:*" }
                 && list(st["Resource"]).contains("*")
         }
-    }
-}
-
-/// PenTest:IAMUser/KaliLinux, ParrotLinux, PentooLinux: a call whose user agent names
-/// the distribution as a word (`kali`, `parrot`, `pentoo`, letters around it not
-/// allowed, so `alkaline` does not count). Key: account + principal. Severity 5.0
-/// (GuardDuty: Medium).
-public struct PenTestUserAgentRule: EventRule {
-    public let id = "cloudtrail.pentest-user-agent"
-    public let sources: Set<Source> = [.cloudtrail]
-    public init() {}
-
-    public func evaluate(_ e: Event) -> [FindingDraft] {
-        guard e.source == .cloudtrail, let ua = e.userAgent?.lowercased() else { return [] }
-        for (word, type, name) in [("kali", Types.kali, "Kali Linux"), ("parrot", Types.parrot, "Parrot Security Linux"),
-                                   ("pentoo", Types.pentoo, "Pentoo Linux")] where Self.containsWord(ua, word) {
-            return [FindingDraft(
-                type: type, severity: 5.0,
-                title: "\(e.action ?? "An API") was called from a \(name) machine",
-                description: "User agent: \(e.userAgent!).",
-                detector: id, aggregationKey: [e.principal ?? "unknown"], event: e)]
-        }
-        return []
-    }
-
-    static func containsWord(_ s: String, _ w: String) -> Bool {
-        var search = s[...]
-        while let r = search.range(of: w) {
-            let before = r.lowerBound == s.startIndex ? nil : s[s.index(before: r.lowerBound)]
-            let after = r.upperBound == s.endIndex ? nil : s[r.upperBound]
-            if !(before?.isLetter ?? false) && !(after?.isLetter ?? false) { return true }
-            search = s[r.upperBound...]
-        }
-        return false
     }
 }

@@ -307,14 +307,15 @@ public struct MaliciousDomainRequestRule: EventRule {
 }
 
 /// The built-in detectors, in the order docs/detection.md lists them; the threat-list
-/// detectors only when threat intelligence is given.
+/// detectors only when threat intelligence is given. Password-policy change and the
+/// PenTest user agents are rule files (SecRules' BuiltInRules), which the CLI adds.
 public enum BuiltInDetectors {
     public static func all(intel: ThreatIntel? = nil) -> [any Detector] {
         var out: [any Detector] = [
-            RootCredentialUsageRule(), CloudTrailLoggingDisabledRule(), PasswordPolicyChangeRule(),
+            RootCredentialUsageRule(), CloudTrailLoggingDisabledRule(),
             ConsoleLoginSuccessBDetector(), PrivilegedConsoleLoginWithoutMFARule(), ConsoleLoginBruteForceDetector(),
             S3PolicyRules(), SecurityGroupOpenRule(), AccessKeyForOtherUserRule(), AdminPolicyAttachedRule(),
-            PenTestUserAgentRule(), PortscanDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
+            PortscanDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
         out += [DGADomainRequestDetector(), MetadataDNSRebindRule(), RDSFailedLoginDetector(), TrailBucketDeletionDetector()]

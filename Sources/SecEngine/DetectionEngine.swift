@@ -33,13 +33,16 @@ public struct DetectionEngine: Sendable {
     /// Suppression: for a finding just created, the name of the first suppression rule
     /// it matches (it is then stored archived, not dropped), or nil.
     public let suppress: (@Sendable (Finding) -> String?)?
+    /// Detectors run after the built-in ones (rule files, Sigma rules).
+    public let extra: [any Detector]
 
     /// How long an entity of the baselines is learning (ms of event time): the
     /// behavioural detectors report nothing about it before then.
     public var learningPeriod: Int64 = DetectionEngine.defaultLearningPeriod
 
-    public init(intel: ThreatIntel? = nil, suppress: (@Sendable (Finding) -> String?)? = nil) {
+    public init(intel: ThreatIntel? = nil, extra: [any Detector] = [], suppress: (@Sendable (Finding) -> String?)? = nil) {
         self.intel = intel
+        self.extra = extra
         self.suppress = suppress
     }
 
@@ -94,7 +97,7 @@ public struct DetectionEngine: Sendable {
             ran = true
             let stateDB = writer.database(Self.stateDB)
             let findingsDB = writer.database(Self.findingsDB)
-            var set = DetectorSet(BuiltInDetectors.all(intel: intel))
+            var set = DetectorSet(BuiltInDetectors.all(intel: intel) + extra)
             var saved: [String: [UInt8]] = [:]
             for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
             try set.loadState(saved)

@@ -38,13 +38,6 @@ import Testing
         ]).isEmpty)
     }
 
-    @Test func passwordPolicyChange() {
-        let r = PasswordPolicyChangeRule()
-        #expect(types(run(r, [ct("UpdateAccountPasswordPolicy", params: #"{"minimumPasswordLength":6}"#)]))
-            == ["Stealth:IAMUser/PasswordPolicyChange"])
-        #expect(run(r, [ct("GetAccountPasswordPolicy"), ct("DeleteAccountPasswordPolicy", error: "AccessDenied")]).isEmpty)
-    }
-
     @Test func privilegedLoginWithoutMFA() {
         let r = PrivilegedConsoleLoginWithoutMFARule()
         let admin = #"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ops-Admin","accountId":"111122223333","userName":"ops-Admin"}"#
@@ -124,15 +117,6 @@ import Testing
         let narrow = #"{"roleName":"r1","policyName":"p","policyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}"#
         #expect(run(r, [ct("AttachRolePolicy", params: #"{"roleName":"r1","policyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}"#),
                         ct("PutRolePolicy", params: narrow)]).isEmpty)
-    }
-
-    @Test func penTestUserAgents() {
-        let r = PenTestUserAgentRule()
-        let hits = run(r, [ct("ListUsers", ua: "aws-cli/1.18.69 Python/3.8.5 Linux/5.7.0-kali1-amd64 botocore/1.17.0"),
-                           ct("ListUsers", ua: "Boto3/1.26 Python/3.11 Linux/6.1.0-parrot-amd64"),
-                           ct("ListUsers", ua: "aws-cli/2 Linux/5.15-pentoo")])
-        #expect(types(hits) == ["PenTest:IAMUser/KaliLinux", "PenTest:IAMUser/ParrotLinux", "PenTest:IAMUser/PentooLinux"])
-        #expect(run(r, [ct("ListUsers", ua: "aws-cli/2 Linux/5.15 alkaline-tools"), ct("ListUsers", ua: "parrotsec-fan/1.0")]).isEmpty)
     }
 
     // MARK: Stratus Red Team detonations (real records)

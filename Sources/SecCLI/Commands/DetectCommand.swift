@@ -6,6 +6,7 @@ import Foundation
 import SecDetect
 import SecEngine
 import SecModel
+import SecRules
 import SecStore
 
 struct DetectCommand: ParsableCommand {
@@ -52,6 +53,9 @@ struct DetectCommand: ParsableCommand {
         event: --learning-period, default 7d (GuardDuty learns for 7 to 14 days). Keep \
         it the same from run to run, as the lists.
 
+        Rule files in STORE/rules (and --rules folders) and Sigma rules (--sigma) run \
+        beside the built-in detectors; 'secq rules check' validates them first.
+
         Findings: 'secq findings', or the 'findings' table of 'secq query'.
 
         Examples:
@@ -71,6 +75,10 @@ struct DetectCommand: ParsableCommand {
     var trustedIPs: String?
     @Option(name: .customLong("learning-period"), help: ArgumentHelp("How long an entity's baseline learns before the behavioural detectors judge it (default 7d).", valueName: "span"))
     var learningPeriod: String?
+    @Option(name: .customLong("rules"), help: ArgumentHelp("Also run the rule files in this folder or file (repeatable; STORE/rules always).", valueName: "dir"))
+    var ruleDirs: [String] = []
+    @Option(name: .customLong("sigma"), help: ArgumentHelp("Also run the Sigma rules (aws/cloudtrail) in this folder or file (repeatable).", valueName: "dir"))
+    var sigmaDirs: [String] = []
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
@@ -84,7 +92,8 @@ struct DetectCommand: ParsableCommand {
             let store = try Store(path: options.path)
             let bankStores = try selectedBanks(store, banks).map { try store.bank($0) }
             let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs,
-                                                   learningPeriod: learningPeriod)
+                                                   learningPeriod: learningPeriod,
+                                                   extra: try ruleDetectors(store: options.path, rules: ruleDirs, sigma: sigmaDirs))
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil

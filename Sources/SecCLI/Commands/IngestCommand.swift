@@ -100,7 +100,8 @@ struct IngestCommand: ParsableCommand {
             if detect {
                 let started = Date()
                 let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs,
-                                                       learningPeriod: learningPeriod)
+                                                       learningPeriod: learningPeriod,
+                                                       extra: try ruleDetectors(store: options.path, rules: [], sigma: []))
                 for id in try selectedBanks(store, []) {
                     let r = try engine.run(try store.bank(id))
                     findings.new += r.newFindings

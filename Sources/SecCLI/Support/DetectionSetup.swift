@@ -21,12 +21,13 @@ enum DetectionSetup {
     /// shown with a caret, exit status 2).
     /// - Parameter learningPeriod: a span (`7d`) already validated by the command, or nil
     ///   for the default.
+    ///   - extra: detectors after the built-in ones (rule files, Sigma rules).
     static func engine(store: String, threatList: String?, trustedIPs: String?,
-                       learningPeriod: String? = nil) throws -> DetectionEngine {
+                       learningPeriod: String? = nil, extra: [any Detector] = []) throws -> DetectionEngine {
         let intel = try intel(store: store, threatList: threatList, trustedIPs: trustedIPs)
         let rules = try SuppressionRules.load(store: store)
         let compiled = try rules.compiled()
-        var engine = DetectionEngine(intel: intel)
+        var engine = DetectionEngine(intel: intel, extra: extra)
         if !compiled.isEmpty {
             let names = compiled.map(\.name), filters = compiled.map(\.filter)
             @Sendable func suppress(_ f: Finding) -> String? {
@@ -34,7 +35,7 @@ enum DetectionSetup {
                 guard let i = filters.firstIndex(where: { $0.matches(row) }) else { return nil }
                 return names[i]
             }
-            engine = DetectionEngine(intel: intel, suppress: suppress)
+            engine = DetectionEngine(intel: intel, extra: extra, suppress: suppress)
         }
         if let l = learningPeriod, let span = Span(l) { engine.learningPeriod = span.millis }
         return engine
