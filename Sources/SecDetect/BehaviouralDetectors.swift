@@ -108,6 +108,10 @@ public struct InstanceCredentialExfiltrationDetector: BaselineDetector {
 
     /// The role and instance id of an instance-role session ARN, nil for anything else.
     public static func instanceSession(_ arn: String) -> (role: String, instance: String)? {
+        // Most principals are not sessions of an instance: a cheap test before the split.
+        let u = arn.utf8
+        guard arn.hasPrefix("arn:aws"), let slash = u.lastIndex(of: UInt8(ascii: "/")),
+              u[u.index(after: slash)...].starts(with: "i-".utf8) else { return nil }
         let parts = arn.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].hasPrefix("arn:aws"), parts[0].hasSuffix(":assumed-role") else { return nil }
         let inst = parts[2]
@@ -216,8 +220,16 @@ public struct RateProfile: Sendable, Codable, Equatable {
 /// Per-key rate profiles, at most `maxKeys` keys (a new key past that is not profiled:
 /// drop-newest, so an established profile is never evicted by a spray of new keys).
 public struct RateProfiles: Sendable, Codable, Equatable {
-    public var keys: [String: RateProfile] = [:]
+    /// Changed only through the methods below, which record the keys they change.
+    public private(set) var keys: [String: RateProfile] = [:]
+    /// Keys changed since ``takeChanges()``: not part of the state (not coded, not compared).
+    private var changed = Set<String>()
+
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case keys }
+
+    public static func == (a: RateProfiles, b: RateProfiles) -> Bool { a.keys == b.keys }
 
     /// Feeds one event's count and bytes; returns the key's profile, nil when not kept.
     mutating func add(_ key: String, t: Int64, count: Double, bytes: Double, maxKeys: Int) -> RateProfile? {
@@ -226,7 +238,29 @@ public struct RateProfiles: Sendable, Codable, Equatable {
             keys[key] = RateProfile(t: t)
         }
         keys[key]!.add(t: t, count: count, bytes: bytes)
+        changed.insert(key)
         return keys[key]
+    }
+
+    /// Marks whether the key's current burst was reported.
+    mutating func setAlerted(_ key: String, _ alerted: Bool) {
+        guard keys[key] != nil, keys[key]!.alerted != alerted else { return }
+        keys[key]!.alerted = alerted
+        changed.insert(key)
+    }
+}
+
+extension RateProfiles: KeyedState {
+    /// An entry: the key's ``RateProfile`` as JSON with sorted keys.
+    public init(entries: [(key: String, value: [UInt8])]) throws {
+        self.init()
+        for (key, value) in entries { keys[key] = try StateCoding.decode(RateProfile.self, value) }
+    }
+
+    public mutating func takeChanges() throws -> [(key: String, value: [UInt8]?)] {
+        let which = changed
+        changed = []
+        return try which.sorted().map { k in (k, try keys[k].map { try StateCoding.encode($0) }) }
     }
 }
 
@@ -272,11 +306,11 @@ public struct S3AnomalousBehaviorDetector: WindowedDetector, BaselineDetector {
         let overObjects = objects.exceeded(last[0], hourlyMax: p.hourlyMax(0))
         let overBytes = bytes.exceeded(last[1], hourlyMax: p.hourlyMax(1))
         guard overObjects || overBytes else {
-            state.keys[key]?.alerted = false
+            state.setAlerted(key, false)
             return []
         }
         guard !p.alerted, !view.isLearning(BaselineEntity(.principal, account: e.account, who), at: e.time) else { return [] }
-        state.keys[key]?.alerted = true
+        state.setAlerted(key, true)
         var reasons: [String] = []
         if overObjects { reasons.append("objects") }
         if overBytes { reasons.append("bytes") }
@@ -356,11 +390,11 @@ public struct TrafficVolumeUnusualDetector: WindowedDetector, BaselineDetector {
         guard let p = state.add(key, t: e.time, count: 1, bytes: Double(b), maxKeys: maxKeys) else { return [] }
         let last = p.lastHour[1]
         guard threshold.exceeded(last, hourlyMax: p.hourlyMax(1)) else {
-            state.keys[key]?.alerted = false
+            state.setAlerted(key, false)
             return []
         }
         guard !p.alerted, !view.isLearning(BaselineEntity(.interface, account: e.account, iface), at: e.time) else { return [] }
-        state.keys[key]?.alerted = true
+        state.setAlerted(key, true)
         var d = FindingDraft(
             type: FindingType("Behavior:EC2/TrafficVolumeUnusual")!, severity: 5.0,
             title: "\(iface) sent \(Int(last)) bytes out within an hour, far above its usual volume",

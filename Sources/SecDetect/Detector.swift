@@ -21,6 +21,17 @@ public protocol Detector: Sendable {
     func saveState() throws -> [UInt8]
     /// Restores state saved by ``saveState()``; empty bytes reset it.
     mutating func loadState(_ bytes: [UInt8]) throws
+    /// For state kept as per-key entries (``KeyedState``): the entries changed since the
+    /// last call (nil value: removed), after which none counts as changed; nil when the
+    /// state is saved whole with ``saveState()``.
+    mutating func takeStateChanges() throws -> [(key: String, value: [UInt8]?)]?
+    /// Restores per-key state from all its entries; false when the state is saved whole.
+    mutating func loadStateEntries(_ entries: [(key: String, value: [UInt8])]) throws -> Bool
+}
+
+extension Detector {
+    public mutating func takeStateChanges() throws -> [(key: String, value: [UInt8]?)]? { nil }
+    public mutating func loadStateEntries(_ entries: [(key: String, value: [UInt8])]) throws -> Bool { false }
 }
 
 extension Detector {
@@ -69,6 +80,8 @@ public enum StateCoding {
 /// Runs a set of detectors over events in sequence order.
 public struct DetectorSet: Sendable {
     public private(set) var detectors: [any Detector]
+    /// The ids of the detectors whose state is per-key (``KeyedState``).
+    public private(set) var keyed = Set<String>()
     /// The baselines the detectors are given with each event (nil: none).
     public var baselines: (any BaselineView)? = nil
 
@@ -76,6 +89,10 @@ public struct DetectorSet: Sendable {
         let ids = detectors.map(\.id)
         precondition(Set(ids).count == ids.count, "detector ids repeat: \(ids)")
         self.detectors = detectors
+        for d in detectors {
+            var probe = d
+            if (try? probe.loadStateEntries([])) == true { keyed.insert(d.id) }
+        }
     }
 
     public mutating func observe(_ e: Event) -> [FindingDraft] {
@@ -91,6 +108,30 @@ public struct DetectorSet: Sendable {
         var out: [String: [UInt8]] = [:]
         for d in detectors { out[d.id] = try d.saveState() }
         return out
+    }
+
+    /// The whole states of the detectors that read any of `fed` (the others' states did
+    /// not change) and keep their state whole, by detector id.
+    public func saveState(fed: Set<Source>) throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for d in detectors where !d.sources.isDisjoint(with: fed) && !keyed.contains(d.id) { out[d.id] = try d.saveState() }
+        return out
+    }
+
+    /// Per detector with per-key state, the entries changed since the last call.
+    public mutating func takeStateChanges() throws -> [(id: String, changes: [(key: String, value: [UInt8]?)])] {
+        var out: [(id: String, changes: [(key: String, value: [UInt8]?)])] = []
+        for i in detectors.indices {
+            if let c = try detectors[i].takeStateChanges() { out.append((detectors[i].id, c)) }
+        }
+        return out
+    }
+
+    /// Restores the per-key states from their entries (`entries(id)`).
+    public mutating func loadStateEntries(_ entries: (String) throws -> [(key: String, value: [UInt8])]) throws {
+        for i in detectors.indices where keyed.contains(detectors[i].id) {
+            _ = try detectors[i].loadStateEntries(try entries(detectors[i].id))
+        }
     }
 
     /// Restores states by detector id; a detector without saved state starts empty.

@@ -26,6 +26,9 @@ public struct DetectionEngine: Sendable {
     public static let subscriber = "detect"
     public static let stateDB = "state"
     public static let findingsDB = "findings"
+    /// Per-key detector state (``KeyedState``): key the detector id, a zero byte and the
+    /// state's key; value the entry.
+    public static let keyedDB = "keyed"
     /// The detector id of findings imported from GuardDuty.
     public static let guardDutyDetector = "guardduty"
 
@@ -69,11 +72,12 @@ public struct DetectionEngine: Sendable {
 
     /// Runs batches until the bank's head is reached or `stop` says so (looked at between
     /// batches). Each batch commits on its own.
-    public func run(_ bank: BankStore, batch: Int = 1000, stop: () -> Bool = { false }) throws -> Summary {
+    public func run(_ bank: BankStore, batch: Int = DetectionEngine.defaultBatch, stop: () -> Bool = { false }) throws -> Summary {
         try open(bank)
         var summary = Summary(bank: bank.id)
+        var cache: StateCache? = nil
         while !stop() {
-            guard let b = try runBatch(bank, batch: batch) else { break }
+            guard let b = try runBatch(bank, batch: batch, cache: &cache) else { break }
             summary.events += b.events
             summary.batches += 1
             summary.newFindings += b.newFindings
@@ -84,29 +88,85 @@ public struct DetectionEngine: Sendable {
         return summary
     }
 
+    /// Events per batch (per write transaction) unless told otherwise.
+    public static let defaultBatch = 5000
+
+    /// The detectors as the last batch this process committed left them, and the state
+    /// generation it wrote: the next batch starts from them instead of decoding every
+    /// state again, when the bank's generation is still that one (no other process ran
+    /// a batch since).
+    public struct StateCache {
+        var generation: UInt64
+        var set: DetectorSet
+    }
+
+    /// The key of the state generation in the `state` database (no detector id starts
+    /// with `#`); each batch writes the next number.
+    static let generationKey = Array("#generation".utf8)
+
     /// One batch in one transaction; nil when the subscriber is at the head.
     public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
+        var cache: StateCache? = nil
+        return try runBatch(bank, batch: batch, cache: &cache)
+    }
+
+    /// The detectors with the state the bank holds: `cache` when its generation is the
+    /// bank's, else decoded (whole states from `state`, per-key states from `keyed`).
+    func detectors(_ writer: ProjectionWriter, cache: StateCache?) throws -> (DetectorSet, UInt64) {
+        let stateDB = writer.database(Self.stateDB)
+        let generation = try stateDB.get(Self.generationKey).map { b in b.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } ?? 0
+        if let cache, cache.generation == generation { return (cache.set, generation) }
+        let keyedDB = writer.database(Self.keyedDB)
+        var set = DetectorSet(BuiltInDetectors.all(intel: intel) + extra)
+        var saved: [String: [UInt8]] = [:]
+        for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
+        try set.loadState(saved)
+        try set.loadStateEntries { id in
+            let prefix = Array(id.utf8) + [0]
+            return try keyedDB.entries(prefix: prefix).map { (String(decoding: $0.key[prefix.count...], as: UTF8.self), $0.value) }
+        }
+        return (set, generation)
+    }
+
+    /// Writes what the batch changed: per-key entries of keyed states, whole states of
+    /// the detectors that were fed (the others did not change), and the next generation.
+    func save(_ set: inout DetectorSet, fed: Set<Source>, generation: UInt64, _ writer: ProjectionWriter) throws {
+        let stateDB = writer.database(Self.stateDB), keyedDB = writer.database(Self.keyedDB)
+        for (id, changes) in try set.takeStateChanges() {
+            let prefix = Array(id.utf8) + [0]
+            for (k, v) in changes {
+                if let v { try keyedDB.put(prefix + Array(k.utf8), v) } else { _ = try keyedDB.delete(prefix + Array(k.utf8)) }
+            }
+        }
+        for (id, bytes) in try set.saveState(fed: fed) {
+            if bytes.isEmpty { _ = try stateDB.delete(Array(id.utf8)) } else { try stateDB.put(Array(id.utf8), bytes) }
+        }
+        try stateDB.put(Self.generationKey, withUnsafeBytes(of: (generation &+ 1).littleEndian) { Array($0) })
+    }
+
+    func runBatch(_ bank: BankStore, batch: Int, cache: inout StateCache?) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
         var result = (events: 0, newFindings: 0, updatedFindings: 0, suppressedFindings: 0)
         var ran = false
         let baselineHandles = try prepareBaselines(bank)
-        _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB],
+        let start = cache
+        var next: StateCache? = nil
+        _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB, Self.keyedDB],
                                  limit: max(batch, 1)) { items, writer in
-            // Everything here is rebuilt from the transaction: the body may run again.
+            // Everything here is rebuilt from the transaction (and the cache of the last
+            // commit): the body may run again.
             // Events counted are those observed: not the findings this subscriber wrote.
             result = (items.reduce(0) { $0 + ($1.item.source == .finding ? 0 : 1) }, 0, 0, 0)
             ran = true
-            let stateDB = writer.database(Self.stateDB)
             let findingsDB = writer.database(Self.findingsDB)
-            var set = DetectorSet(BuiltInDetectors.all(intel: intel) + extra)
-            var saved: [String: [UInt8]] = [:]
-            for d in set.detectors { if let s = try stateDB.get(Array(d.id.utf8)) { saved[d.id] = s } }
-            try set.loadState(saved)
+            var (set, generation) = try detectors(writer, cache: start)
+            var fed = Set<Source>()
             let view = try baselineView(bank, baselineHandles, writer: writer, through: items.last?.seq ?? 0)
             set.baselines = view
 
             var touched: [String: Finding] = [:]
             var created = Set<String>()
             for (_, item) in items where item.source != .finding {
+                fed.insert(item.source)
                 var e = item
                 Self.fillEventID(&e)
                 var drafts = set.observe(e)
@@ -137,13 +197,15 @@ public struct DetectionEngine: Sendable {
                                                      trigger: items.last?.seq))
             }
             try writer.append(changes)
-            for (id, bytes) in try set.saveState() {
-                if bytes.isEmpty { _ = try stateDB.delete(Array(id.utf8)) } else { try stateDB.put(Array(id.utf8), bytes) }
-            }
+            try save(&set, fed: fed, generation: generation, writer)
+            set.baselines = nil
+            next = StateCache(generation: generation &+ 1, set: set)
             result.newFindings = created.count
             result.updatedFindings = touched.count - created.count
             result.suppressedFindings = suppressed
         }
+        // Committed: the next batch may start from these detectors.
+        if let next { cache = next }
         // The body also runs on a gap (a block removed by retention) with no items.
         return ran ? result : nil
     }

@@ -1,4 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SecModel
+
+extension Eval {
+    /// Whether `hay`'s UTF-8 holds `needle`'s (a byte search: `String.contains` with
+    /// Foundation loaded goes through NSString, many times slower on every row).
+    static func bytesContain(_ hay: String, _ needle: String) -> Bool {
+        var h = hay, n = needle
+        return h.withUTF8 { hb in
+            n.withUTF8 { nb in
+                guard nb.count <= hb.count else { return false }
+                guard nb.count > 0 else { return true }
+                let first = nb[0], last = hb.count - nb.count
+                var i = 0
+                while i <= last {
+                    if hb[i] == first && memcmp(hb.baseAddress! + i, nb.baseAddress!, nb.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+}
 
 /// Where an expression finds the values it names.
 protocol ValueSource {
@@ -35,7 +59,7 @@ enum Eval {
             if v.isNull { return .bool(false) }
             let hay = v.text.lowercased()
             switch op {
-            case .contains: return .bool(needle.isEmpty || hay.contains(needle))
+            case .contains: return .bool(needle.isEmpty || Eval.bytesContain(hay, needle))
             case .startswith: return .bool(hay.hasPrefix(needle))
             case .endswith: return .bool(hay.hasSuffix(needle))
             }

@@ -117,6 +117,48 @@ import Testing
         }
     }
 
+    /// The same, with per-key state written as the engine writes it (only the entries a
+    /// stretch of events changed, removals included) and loaded back from those entries
+    /// alone, at several cuts: the findings equal one uninterrupted run's, and the
+    /// entries rebuild a state equal to the live one.
+    @Test func perKeyStateSurvivesIncrementalSaves() throws {
+        var events: [Event] = []
+        for i in 0..<60 { events.append(flow("10.0.0.9", "10.0.1.20", port: Int64(2000 + i), seconds: i)) }
+        for i in 0..<30 { events.append(flow("44.3.3.3", "10.0.0.5", port: 22, seconds: 100 + i * 7)) }
+        // Far later: every earlier window has expired (pruned and evicted keys are removals).
+        for i in 0..<40 { events.append(flow("10.0.0.8", "10.0.1.21", port: Int64(3000 + i), seconds: 90_000 + i)) }
+        for (i, _) in events.enumerated() { events[i].seq = UInt64(i + 1) }
+        var whole = DetectorSet(BuiltInDetectors.all())
+        let expected = events.flatMap { whole.observe($0) }
+        #expect(expected.count >= 2)
+        #expect(whole.keyed.contains("vpcflow.portscan"), "the window detectors keep per-key state")
+
+        var live = DetectorSet(BuiltInDetectors.all())
+        var db: [String: [String: [UInt8]]] = [:]  // detector id -> key -> entry, as the engine keeps them
+        var got: [FindingDraft] = []
+        var removals = 0
+        var start = 0
+        // (At 50 the port scan fires on its 50th port and forgets its key: a removal.)
+        for cut in [17, 50, 75, 100, events.count] {
+            got += events[start..<cut].flatMap { live.observe($0) }
+            start = cut
+            for (id, changes) in try live.takeStateChanges() {
+                for (k, v) in changes {
+                    if let v { db[id, default: [:]][k] = v } else { db[id]?[k] = nil; removals += 1 }
+                }
+            }
+            // A restart here: only the entries.
+            var reloaded = DetectorSet(BuiltInDetectors.all())
+            try reloaded.loadStateEntries { id in (db[id] ?? [:]).map { ($0.key, $0.value) } }
+            #expect(try reloaded.saveState() == live.saveState(), "cut at \(cut)")
+            live = reloaded
+        }
+        #expect(got == expected)
+        #expect(removals > 0)
+        // Nothing changed since the last save: no entries to write.
+        #expect(try live.takeStateChanges().allSatisfy { $0.changes.isEmpty })
+    }
+
     @Test func windowStoreIsBounded() {
         var s = WindowStore()
         for i in 0..<1000 {

@@ -68,7 +68,7 @@ struct DetectCommand: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Option(name: .customLong("bank"), help: "Only this bank (repeatable; default: every bank).") var banks: [String] = []
     @Flag(help: "After catching up, wait for new events (until SIGINT or SIGTERM).") var follow = false
-    @Option(help: ArgumentHelp("Events per batch (per transaction).", valueName: "n")) var batch: Int = 1000
+    @Option(help: ArgumentHelp("Events per batch (per transaction).", valueName: "n")) var batch: Int = DetectionEngine.defaultBatch
     @Option(name: .customLong("threat-list"), help: ArgumentHelp("Known-bad IPs, CIDRs and domains.", valueName: "file"))
     var threatList: String?
     @Option(name: .customLong("trusted-ips"), help: ArgumentHelp("Addresses and domains that never match the threat list.", valueName: "file"))
