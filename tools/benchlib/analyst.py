@@ -241,6 +241,9 @@ def run_analyst(a, ensure_data, pick_needles, gen_vpc, vpc_files_of):
     res["ingest"] = {"wall": wall, "rss": rss, "stored": js.get("stored")}
     log("secq: stored %s events in %s (peak RSS %s)" % (js.get("stored"), fmt_s(wall), fmt_bytes(rss)))
     res["projections"] = projections(a, store, wall, js.get("stored") or total)
+    from . import detection
+    res["detection"] = detection.detect(a.secq, store, os.path.join(a.data, "threat-list.txt"), wall,
+                                        js.get("stored") or total)
 
     duck = duckmod.Duck(a.data)
     log("duckdb: loading ct (%d files) and vpc (%d files) in memory" % (len(files), len(vpc_files)))
@@ -338,6 +341,9 @@ def render(res, command, date, loadavg):
                       fmt_bytes(total) + " (" + ", ".join("%s %s" % (k, fmt_bytes(v)) for k, v in sorted(p["state_bytes"].items())) + ")",
                       "{:,}".format(p["principals"]),
                       fmt_bytes(total / p["principals"]) if p["principals"] else "—"]]) + "\n")
+    if res.get("detection"):
+        from . import detection
+        proj += detection.render(res["detection"])
     sql = proj + "\n\n## Queries\n\n" + "\n".join(
         "### %s\n\n```\n%s\n```\n\n```sql\n%s\n```\n" % (r["label"], r["secq"], r["sql"]) for r in res["rows"])
     return head + md_table(header, out) + "\n" + sql

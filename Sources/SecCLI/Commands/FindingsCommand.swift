@@ -33,7 +33,7 @@ struct FindingsCommand: ParsableCommand {
           secq findings --severity high --since 24h --bank acme-bank
           secq findings --format json | jq -r .id
           secq findings archive 3f2a...            (an id from the list)
-          secq findings suppress add scanner --where 'finding_type == "Recon:EC2/Portscan" and src_ip == 203.0.113.7'
+          secq findings suppress add scanner --where 'finding_type == "Recon:EC2/Portscan" and src_ip == \"203.0.113.7\"'
           secq query 'findings | where status == "active" | stats count() by finding_type'
         """,
         subcommands: [FindingsList.self, FindingsArchive.self, FindingsSuppress.self],
