@@ -278,7 +278,8 @@ public struct RateThreshold: Sendable, Equatable {
 }
 
 /// Exfiltration:S3/AnomalousBehavior: a principal past its learning period reads (S3
-/// `GetObject` and other object reads, data events) far more objects or bytes within an
+/// `GetObject` and other object reads: CloudTrail data events, or server access log
+/// lines, each log profiled apart) far more objects or bytes within an
 /// hour (sliding, 5-minute slots) than in any hour of its profile: at least 100 objects
 /// and 5 times its largest hourly count, or at least 1 GiB and 5 times its largest
 /// hourly bytes. Reported once per burst (again after the hourly sum falls back under
@@ -286,7 +287,7 @@ public struct RateThreshold: Sendable, Equatable {
 /// principal that read objects, at most 20,000 principals.
 public struct S3AnomalousBehaviorDetector: WindowedDetector, BaselineDetector {
     public let id = "cloudtrail.s3-anomalous-behavior"
-    public let sources: Set<Source> = [.cloudtrail]
+    public let sources: Set<Source> = [.cloudtrail, .s3access]
     public var state = RateProfiles()
     public static var emptyState: RateProfiles { RateProfiles() }
     public var objects = RateThreshold(minimum: 100, factor: 5)
@@ -294,13 +295,27 @@ public struct S3AnomalousBehaviorDetector: WindowedDetector, BaselineDetector {
     public var maxKeys = 20_000
 
     static let reads: Set<String> = ["GetObject", "GetObjectVersion", "SelectObjectContent", "GetObjectTorrent"]
+    /// The same reads as S3 server access logs name them.
+    static let accessLogReads: Set<String> = ["REST.GET.OBJECT", "REST.POST.SELECT", "REST.GET.TORRENT"]
 
     public init() {}
 
+    /// Whether the event is a successful object read: a CloudTrail data event or a line
+    /// of a bucket's server access log.
+    static func isRead(_ e: Event) -> Bool {
+        guard let a = e.action, e.outcome != .failure else { return false }
+        switch e.source {
+        case .cloudtrail: return e.service == "s3.amazonaws.com" && reads.contains(a)
+        case .s3access: return accessLogReads.contains(a)
+        default: return false
+        }
+    }
+
     public mutating func observe(_ e: Event, baselines view: (any BaselineView)?) -> [FindingDraft] {
-        guard let view, e.service == "s3.amazonaws.com", let a = e.action, Self.reads.contains(a),
-              e.outcome != .failure, let who = e.principal else { return [] }
-        let key = e.account + "|" + who
+        guard let view, Self.isRead(e), let who = e.principal else { return [] }
+        // One profile per log: a bucket with both data events and access logs would
+        // otherwise count each read twice.
+        let key = e.account + "|" + who + (e.source == .s3access ? "|s3access" : "")
         guard let p = state.add(key, t: e.time, count: 1, bytes: Double(max(0, e.bytes ?? 0)), maxKeys: maxKeys) else { return [] }
         let last = p.lastHour
         let overObjects = objects.exceeded(last[0], hourlyMax: p.hourlyMax(0))

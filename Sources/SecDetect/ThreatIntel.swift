@@ -315,7 +315,7 @@ public enum BuiltInDetectors {
             RootCredentialUsageRule(), CloudTrailLoggingDisabledRule(),
             ConsoleLoginSuccessBDetector(), PrivilegedConsoleLoginWithoutMFARule(), ConsoleLoginBruteForceDetector(),
             S3PolicyRules(), SecurityGroupOpenRule(), AccessKeyForOtherUserRule(), AdminPolicyAttachedRule(),
-            PortscanDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
+            PortscanDetector(), PortProbeDetector(), RemoteBruteForceDetector(), PortSweepDetector(),
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
         out += [DGADomainRequestDetector(), MetadataDNSRebindRule(), RDSFailedLoginDetector(), TrailBucketDeletionDetector()]

@@ -24,6 +24,9 @@ public protocol WindowCountRule: Sendable {
     /// The finding of a key that reached the threshold with `entries` (the window's
     /// entries, oldest first; `e` is the last).
     func draft(_ e: Event, _ entries: [WindowEntry], settings: WindowSettings) -> FindingDraft
+    /// Whether a key that reached the threshold with `entries` makes a finding (default:
+    /// always); the key is forgotten either way.
+    func fires(_ entries: [WindowEntry]) -> Bool
 }
 
 /// Counts values per key within a window and fires when a key reaches the threshold,
@@ -49,7 +52,7 @@ public struct WindowCountDetector<Rule: WindowCountRule>: WindowedDetector {
             return []
         case .add(let key, let value):
             guard let l = state.addReaching(key, WindowEntry(e, value), now: e.time, settings: settings,
-                                            distinct: Rule.distinct) else { return [] }
+                                            distinct: Rule.distinct), rule.fires(l) else { return [] }
             return [rule.draft(e, l, settings: settings)]
         }
     }
@@ -57,4 +60,5 @@ public struct WindowCountDetector<Rule: WindowCountRule>: WindowedDetector {
 
 extension WindowCountRule {
     public static var distinct: Bool { true }
+    public func fires(_ entries: [WindowEntry]) -> Bool { true }
 }

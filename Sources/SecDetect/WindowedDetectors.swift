@@ -157,6 +157,42 @@ public struct Portscan: WindowCountRule {
     }
 }
 
+/// Recon:EC2/PortProbeUnprotectedPort: a public address probes at least 20 distinct
+/// ports of one instance within 30 minutes, and at least one probe was accepted (the
+/// instance has an open port the prober found). Key: account + source + target. Slower
+/// than a port scan (which is 50 ports in 5 minutes) and only with an open port among
+/// them; internet noise (one or two ports per scanner) stays below it. Severity 2.0
+/// (GuardDuty: Low). Fires once per threshold reached, then starts over.
+public typealias PortProbeDetector = WindowCountDetector<PortProbe>
+
+public struct PortProbe: WindowCountRule {
+    public static let id = "vpcflow.port-probe"
+    public static let sources: Set<Source> = [.vpcflow]
+    public static let defaultSettings = WindowSettings(window: Span(millis: 1_800_000), threshold: 20)
+    static let type = Types.t("Recon:EC2/PortProbeUnprotectedPort")
+    public init() {}
+
+    public func step(_ e: Event) -> WindowStep? {
+        guard let src = e.srcIP, isExternal(src), let dst = e.dstIP, !isExternal(dst), let port = e.dstPort,
+              let action = e.action, action == "ACCEPT" || action == "REJECT" else { return nil }
+        // An accepted probe is the same port as a rejected one: counted once, kept as accepted.
+        return .add(key: e.account + "|" + src.description + "|" + dst.description,
+                    value: action == "ACCEPT" ? "\(port)+" : String(port))
+    }
+
+    public func fires(_ entries: [WindowEntry]) -> Bool { entries.contains { $0.v.hasSuffix("+") } }
+
+    public func draft(_ e: Event, _ l: [WindowEntry], settings: WindowSettings) -> FindingDraft {
+        let src = e.srcIP!.description, dst = e.dstIP!.description
+        let open = l.filter { $0.v.hasSuffix("+") }.map { String($0.v.dropLast()) }
+        return FindingDraft(
+            type: Self.type, severity: 2.0,
+            title: "\(src) probed \(l.count) ports of \(dst); open: \(open.joined(separator: ", "))",
+            description: "\(l.count) distinct ports of \(dst) probed from \(src) within \(Span(millis: settings.window)); accepted on \(open.joined(separator: ", ")).",
+            detector: Self.id, aggregationKey: [src, dst], event: e, evidence: l.map(\.ref))
+    }
+}
+
 /// Impact:EC2/PortSweep: one source reaches one port on at least 25 distinct targets
 /// within 10 minutes. Key: account + source + port. Severity 8.0 (GuardDuty: High).
 public typealias PortSweepDetector = WindowCountDetector<PortSweep>
@@ -241,7 +277,7 @@ extension WindowCountDetector where Rule == DNSExfiltration {
 public struct DNSExfiltration: WindowCountRule {
     public static let id = "route53.dns-exfiltration"
     public static let sources: Set<Source> = [.route53]
-    public static let defaultSettings = WindowSettings(window: Span(millis: 600_000), threshold: 20)
+    public static let defaultSettings = WindowSettings(window: Span(millis: 3_600_000), threshold: 20)
     static let type = Types.t("Trojan:EC2/DNSDataExfiltration")
     public init() {}
 

@@ -67,7 +67,7 @@ public struct DetectionEngine: Sendable {
 
     /// Creates the subscriber at the bank's first event when it does not exist.
     public func open(_ bank: BankStore) throws {
-        try bank.openSubscriber(Self.subscriber, log: EventLog(raw: true), start: .beginning)
+        try bank.openSubscriber(Self.subscriber, log: Self.log, start: .beginning)
     }
 
     /// Runs batches until the bank's head is reached or `stop` says so (looked at between
@@ -87,6 +87,13 @@ public struct DetectionEngine: Sendable {
         summary.checkpoint = try bank.subscriberCheckpoint(Self.subscriber) ?? 0
         return summary
     }
+
+    /// The log as the detectors read it: every field, and the raw record of the sources
+    /// whose records are JSON (CloudTrail's `requestParameters`, GuardDuty's finding, a
+    /// Config item, a Route 53 query's answers; rules and Sigma read `raw.` paths of
+    /// these). The text lines of flow, load balancer, S3 and CloudFront logs, by far the
+    /// most events, are not decompressed: no detector reads them.
+    static let log = EventLog(raw: true, rawSources: [.cloudtrail, .guardduty, .config, .route53, .finding, .compliance])
 
     /// Events per batch (per write transaction) unless told otherwise.
     public static let defaultBatch = 5000
@@ -150,7 +157,7 @@ public struct DetectionEngine: Sendable {
         let baselineHandles = try prepareBaselines(bank)
         let start = cache
         var next: StateCache? = nil
-        _ = try bank.consume(Self.subscriber, log: EventLog(raw: true), databases: [Self.stateDB, Self.findingsDB, Self.keyedDB],
+        _ = try bank.consume(Self.subscriber, log: Self.log, databases: [Self.stateDB, Self.findingsDB, Self.keyedDB],
                                  limit: max(batch, 1)) { items, writer in
             // Everything here is rebuilt from the transaction (and the cache of the last
             // commit): the body may run again.

@@ -27,11 +27,12 @@ extension BankSnapshot {
     ///     the idempotency index) and stays nil.
     ///   - raw: with true, each event's `raw` holds its original record (decompressed per
     ///     block); otherwise `raw` is empty.
+    ///   - rawSources: with `raw`, only events of these sources carry it (nil: all).
     ///   - sources: only events of these sources, nil for all. Blocks of other sources are
     ///     passed over by their header (nothing decoded); `next` moves past them.
     /// - Throws: `StoreError(.corrupt)` for a malformed block, `LMDBError`.
     public func log(from: UInt64, limit: Int, fields: Set<Field>? = nil, raw: Bool = false,
-                    sources: Set<Source>? = nil) throws -> LogBatch {
+                    sources: Set<Source>? = nil, rawSources: Set<Source>? = nil) throws -> LogBatch {
         let head = try state().nextSeq - 1
         var from = max(from, 1)
         var out: [Event] = []
@@ -60,7 +61,8 @@ extension BankSnapshot {
                 }
                 let start = Int(from - header.firstSeq)
                 let end = start + min(header.count - start, limit - out.count)
-                try decodeRows(key, header, value, start..<end, wanted, raw, &dictValues, into: &out)
+                let withRaw = raw && (rawSources?.contains(header.source) ?? true)
+                try decodeRows(key, header, value, start..<end, wanted, withRaw, &dictValues, into: &out)
                 from = header.firstSeq + UInt64(end)
                 return out.count >= limit
             }

@@ -23,13 +23,16 @@ public protocol SubscribableLog: Sendable {
 public struct EventLog: SubscribableLog {
     public var fields: Set<Field>?
     public var raw: Bool
+    public var rawSources: Set<Source>?
 
     /// - Parameters:
     ///   - fields: the fields to decode, nil for all.
     ///   - raw: whether events carry their raw records.
-    public init(fields: Set<Field>? = nil, raw: Bool = false) {
+    ///   - rawSources: with `raw`, only events of these sources carry it (nil: all).
+    public init(fields: Set<Field>? = nil, raw: Bool = false, rawSources: Set<Source>? = nil) {
         self.fields = fields
         self.raw = raw
+        self.rawSources = rawSources
     }
 
     public var name: String { "events" }
@@ -37,7 +40,7 @@ public struct EventLog: SubscribableLog {
     public func head(_ snap: BankSnapshot) throws -> UInt64 { try snap.state().nextSeq - 1 }
 
     public func read(_ snap: BankSnapshot, from: UInt64, limit: Int) throws -> (items: [(seq: UInt64, item: Event)], next: UInt64) {
-        let run = try snap.log(from: from, limit: limit, fields: fields, raw: raw)
+        let run = try snap.log(from: from, limit: limit, fields: fields, raw: raw, rawSources: rawSources)
         return (run.events.map { ($0.seq, $0) }, run.next)
     }
 }

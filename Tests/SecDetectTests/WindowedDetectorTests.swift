@@ -88,8 +88,34 @@ import Testing
         #expect(run(DNSExfiltrationDetector(), readable).isEmpty)
         #expect(run(DNSExfiltrationDetector(), (0..<30).map { dns(names[0], seconds: $0) }).isEmpty)
         #expect(run(DNSExfiltrationDetector(), names.prefix(19).enumerated().map { dns($1, seconds: $0) }).isEmpty)
+        // A slow one (the 20 names over 57 minutes) is still one; over more than an hour, not.
+        #expect(run(DNSExfiltrationDetector(), names.enumerated().map { dns($1, seconds: $0 * 180) }).count == 1)
+        #expect(run(DNSExfiltrationDetector(), names.enumerated().map { dns($1, seconds: $0 * 200) }).isEmpty)
         #expect(DomainName.base("a.b.example.co.uk") == "example.co.uk")
         #expect(DomainName.base("A.B.Example.com") == "example.com")
+    }
+
+    @Test func portProbeOfAnOpenPort() {
+        // A public address tries 25 ports of one instance over 24 minutes; 443 answers.
+        func probe(_ port: Int64, _ i: Int, from src: String = "201.150.207.21", to dst: String = "10.11.0.7",
+                   open: Set<Int64> = [443]) -> Event {
+            var e = flow(src, dst, port: port, seconds: i * 60, packets: 1)
+            e.action = open.contains(port) ? "ACCEPT" : "REJECT"
+            return e
+        }
+        let ports: [Int64] = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 465, 587, 993, 995, 1080, 1433,
+                              1521, 1723, 3306, 3389, 5432, 8080]
+        let hits = run(PortProbeDetector(), ports.enumerated().map { probe($1, $0) })
+        #expect(hits.map(\.type.description) == ["Recon:EC2/PortProbeUnprotectedPort"])
+        #expect(hits.first?.aggregationKey == ["201.150.207.21", "10.11.0.7"])
+        #expect(hits.first?.evidence.count == 20 && hits.first?.title.contains("open: 443") == true)
+        // Near misses: every probe rejected; 19 ports; from inside the network; spread
+        // over more than 30 minutes (20 ports, 100 s apart... 31.7 minutes).
+        #expect(run(PortProbeDetector(), ports.enumerated().map { probe($1, $0, open: []) }).isEmpty)
+        #expect(run(PortProbeDetector(), ports.prefix(19).enumerated().map { probe($1, $0, open: [21]) }).isEmpty)
+        #expect(run(PortProbeDetector(), ports.enumerated().map { probe($1, $0, from: "10.0.0.9") }).isEmpty)
+        #expect(run(PortProbeDetector(), ports.prefix(20).enumerated().map { i, p in
+            var e = probe(p, 0, open: [21]); e.time = Int64(i) * 100_000; return e }).isEmpty)
     }
 
     /// Saving state mid-stream and resuming from the saved bytes gives the same
