@@ -319,6 +319,7 @@ public enum BuiltInDetectors {
             DNSExfiltrationDetector(), RDSBruteForceDetector(),
         ]
         out += [DGADomainRequestDetector(), MetadataDNSRebindRule(), RDSFailedLoginDetector(), TrailBucketDeletionDetector()]
+        out += [LoginProfileForOtherUserRule(), RoleTrustExternalRule(), FederationTokenAdminRule()]
         out += BehaviouralDetectors.all()
         if let intel {
             out += [MaliciousIPCallerCloudTrailRule(intel: intel), MaliciousIPCallerFlowRule(intel: intel),

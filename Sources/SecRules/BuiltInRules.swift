@@ -21,7 +21,7 @@ public enum BuiltInRules {
         ("pentest-kali.yml", penTest("kali", "KaliLinux", "Kali Linux")),
         ("pentest-parrot.yml", penTest("parrot", "ParrotLinux", "Parrot Security Linux")),
         ("pentest-pentoo.yml", penTest("pentoo", "PentooLinux", "Pentoo Linux")),
-    ]
+    ] + coverageFiles
 
     /// PenTest:IAMUser/KaliLinux and its kin: the distribution's name as a word of the
     /// user agent (no letter on either side, so `alkaline` does not count). The cheap
