@@ -97,3 +97,34 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 }
+
+extension JSONValue {
+    /// As Foundation's JSON objects.
+    public var foundation: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let b): return b
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? NSNumber(value: Int64(n)) : NSNumber(value: n)
+        case .string(let s): return s
+        case .array(let a): return a.map(\.foundation)
+        case .object(let o): return o.mapValues(\.foundation)
+        }
+    }
+
+    /// Compact JSON text with sorted keys.
+    public var jsonText: String {
+        if case .object = self {} else if case .array = self {} else {
+            let d = (try? JSONSerialization.data(withJSONObject: [foundation], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("[null]".utf8)
+            return String(String(decoding: d, as: UTF8.self).dropFirst().dropLast())
+        }
+        let d = (try? JSONSerialization.data(withJSONObject: foundation, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: d, as: UTF8.self)
+    }
+}
+
+extension ConfigItem {
+    /// The configuration item inside a raw record (see ``init(raw:account:region:time:)``).
+    public static func itemJSON(raw: [UInt8]) -> JSONValue? {
+        JSONValue(parsing: raw).flatMap { locate($0) }
+    }
+}

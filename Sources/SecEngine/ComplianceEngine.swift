@@ -266,3 +266,21 @@ extension BankStore {
         }
     }
 }
+
+extension BankStore {
+    /// Every configuration item of one resource in the log (its ARN, or its resource id
+    /// when the item has no ARN), in capture-time order (sequence order on a tie): the
+    /// resource's history.
+    public func configHistory(resource: String) throws -> [Event] {
+        var out: [Event] = []
+        var from: UInt64 = 1
+        let head = try read { try $0.state().nextSeq } - 1
+        while from <= head {
+            let run = try read { snap in try snap.log(from: from, limit: 10_000, raw: true, sources: [.config]) }
+            out += run.events.filter { $0.resource == resource }
+            guard run.next > from else { break }
+            from = run.next
+        }
+        return out.sorted { ($0.time, $0.seq) < ($1.time, $1.seq) }
+    }
+}
