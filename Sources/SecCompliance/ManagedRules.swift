@@ -168,8 +168,10 @@ public enum ManagedRules {
         ManagedRule("cloud-trail-log-file-validation-enabled", .resource(types: [trailType], related: []), cis: "3.2",
                     summary: "the trail writes signed digest files") { item, _ in
             guard let conf = item.configuration else { return .insufficient("item has no configuration") }
-            if conf.member("logFileValidationEnabled")?.bool == true { return .compliant("logFileValidationEnabled true") }
-            return .nonCompliant("logFileValidationEnabled false")
+            guard let on = conf.member("logFileValidationEnabled")?.bool else {
+                return .insufficient("item has no logFileValidationEnabled")
+            }
+            return on ? .compliant("logFileValidationEnabled true") : .nonCompliant("logFileValidationEnabled false")
         },
         ManagedRule("cloud-trail-encryption-enabled", .resource(types: [trailType], related: []), cis: "3.7",
                     summary: "the trail's logs are encrypted with a KMS key") { item, _ in
@@ -188,7 +190,8 @@ public enum ManagedRules {
             guard let conf = item.configuration else { return .insufficient("item has no configuration") }
             let attached = !(conf.member("attachments")?.array ?? []).isEmpty || conf.member("state")?.string == "in-use"
             guard attached else { return .notApplicable("volume is not attached") }
-            guard conf.member("encrypted")?.bool == true else { return .nonCompliant("encrypted false") }
+            guard let encrypted = conf.member("encrypted")?.bool else { return .insufficient("item has no encrypted") }
+            guard encrypted else { return .nonCompliant("encrypted false") }
             if let want = ctx.parameters.string("kmsId"), conf.member("kmsKeyId")?.string != want {
                 return .nonCompliant("kmsKeyId is not kmsId \(want)")
             }
@@ -198,7 +201,8 @@ public enum ManagedRules {
                     parameters: [ParameterSpec("kmsKeyId", .string)],
                     summary: "the DB instance's storage is encrypted (with the key, when given)") { item, ctx in
             guard let conf = item.configuration else { return .insufficient("item has no configuration") }
-            guard conf.member("storageEncrypted")?.bool == true else { return .nonCompliant("storageEncrypted false") }
+            guard let encrypted = conf.member("storageEncrypted")?.bool else { return .insufficient("item has no storageEncrypted") }
+            guard encrypted else { return .nonCompliant("storageEncrypted false") }
             if let want = ctx.parameters.string("kmsKeyId"), conf.member("kmsKeyId")?.string != want {
                 return .nonCompliant("kmsKeyId is not \(want)")
             }
@@ -207,7 +211,8 @@ public enum ManagedRules {
         ManagedRule("rds-instance-public-access-check", .resource(types: ["AWS::RDS::DBInstance"], related: []),
                     summary: "the DB instance is not publicly accessible") { item, _ in
             guard let conf = item.configuration else { return .insufficient("item has no configuration") }
-            if conf.member("publiclyAccessible")?.bool == true { return .nonCompliant("publiclyAccessible true") }
+            guard let open = conf.member("publiclyAccessible")?.bool else { return .insufficient("item has no publiclyAccessible") }
+            if open { return .nonCompliant("publiclyAccessible true") }
             return .compliant("publiclyAccessible false")
         },
         ManagedRule("rds-snapshots-public-prohibited",
