@@ -95,30 +95,52 @@ public struct ComplianceEngine: Sendable {
         return summary
     }
 
-    /// One batch: the latest items, then the evaluations of what changed, per account.
+    /// One batch. Items are taken in capture-time order (sequence order on a tie), a
+    /// capture time at a time: the resources whose latest item changed are evaluated with
+    /// their account as it stood then, so a batch holding a resource's break and its fix
+    /// records both changes, at their times. An item older than the resource's latest
+    /// (delivered late, after a later item) changes nothing: it is history (the log's),
+    /// not the current state.
     func fold(_ events: [Event], writer: ProjectionWriter, bank: String, trigger: UInt64?, summary: inout Summary) throws {
         let itemsDB = writer.database(Self.itemsDB)
-        var changed: [String: [String: ConfigItem]] = [:]   // account -> key -> item
+        var parsed: [(item: ConfigItem, event: Event)] = []
         for e in events where e.source == .config {
             summary.items += 1
             guard let item = ConfigItem(raw: e.raw, account: e.account, region: e.region, time: e.time) else {
                 summary.unreadable += 1
                 continue
             }
-            let key = Array(item.key.description.utf8)
-            if let old = try itemsDB.get(key), old.count >= 16 {
-                let (t, s) = Self.header(old)
-                if (item.captureTime, e.seq) < (t, s) { continue }
-            }
-            try itemsDB.put(key, Self.itemValue(time: item.captureTime, seq: e.seq, raw: e.raw))
-            changed[item.account, default: [:]][item.key.description] = item
+            parsed.append((item, e))
         }
+        parsed.sort { ($0.item.captureTime, $0.event.seq) < ($1.item.captureTime, $1.event.seq) }
+        var accounts: [String: [String: ConfigItem]] = [:]   // account -> key -> current item
         var appended: [Event] = []
-        for account in changed.keys.sorted() {
-            let current = try Self.accountItems(itemsDB, account: account)
-            let evaluations = evaluator.evaluate(changed: changed[account]!.keys.sorted().map { changed[account]![$0]! },
-                                                 account: current)
-            appended += try record(evaluations, writer: writer, bank: bank, trigger: trigger, summary: &summary)
+        var i = 0
+        while i < parsed.count {
+            let time = parsed[i].item.captureTime
+            var changed: [String: [ConfigItem]] = [:]
+            while i < parsed.count && parsed[i].item.captureTime == time {
+                let (item, e) = parsed[i]
+                i += 1
+                let key = Array(item.key.description.utf8)
+                if let old = try itemsDB.get(key), old.count >= 16 {
+                    let (t, s) = Self.header(old)
+                    if (item.captureTime, e.seq) < (t, s) { continue }
+                }
+                try itemsDB.put(key, Self.itemValue(time: item.captureTime, seq: e.seq, raw: e.raw))
+                if accounts[item.account] == nil {
+                    var current: [String: ConfigItem] = [:]
+                    for c in try Self.accountItems(itemsDB, account: item.account) { current[c.key.description] = c }
+                    accounts[item.account] = current
+                }
+                accounts[item.account]![item.key.description] = item
+                changed[item.account, default: []].append(item)
+            }
+            for account in changed.keys.sorted() {
+                let current = accounts[account]!.keys.sorted().map { accounts[account]![$0]! }
+                let evaluations = evaluator.evaluate(changed: changed[account]!, account: current)
+                appended += try record(evaluations, writer: writer, bank: bank, trigger: trigger, summary: &summary)
+            }
         }
         try writer.append(appended)
     }
@@ -152,6 +174,13 @@ public struct ComplianceEngine: Sendable {
             guard stored != fingerprint else { return (0, 0) }
             try meta.put(Array("policy".utf8), fingerprint)
             guard stored != nil else { return (0, 0) }
+            // A rule the policy turned off has no status any more (its past stays in the log).
+            let statusDB = writer.database(Self.statusDB)
+            let enabled = Set(evaluator.rules.map(\.name))
+            for (k, _) in try statusDB.entries(prefix: []) {
+                let rule = String(decoding: k.prefix { $0 != UInt8(ascii: "|") }, as: UTF8.self)
+                if !enabled.contains(rule) { _ = try statusDB.delete(k) }
+            }
             let itemsDB = writer.database(Self.itemsDB)
             var accounts: [String] = []
             for (k, _) in try itemsDB.entries(prefix: []) {
