@@ -200,3 +200,23 @@ import Testing
         #expect(!seen.isEmpty)
     }
 }
+
+/// schemas/compliance.schema.json names every rule, its parameters and their defaults
+/// as the code has them.
+@Suite struct SchemaTests {
+    @Test func schemaMatchesTheRules() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("schemas/compliance.schema.json"))
+        let schema = try #require(JSONValue(parsing: Array(data)))
+        let names = (schema.path("properties", "disabled", "items", "enum")?.array ?? []).compactMap(\.string)
+        #expect(names == ManagedRules.all.map(\.name))
+        let params = try #require(schema.path("properties", "parameters", "properties")?.object)
+        for r in ManagedRules.all {
+            let props = params[r.name]?["properties"]?.object ?? [:]
+            #expect(Set(props.keys) == Set(r.parameters.map(\.name)), "\(r.name)")
+            for p in r.parameters {
+                #expect(props[p.name]?["default"] == p.defaultValue, "\(r.name).\(p.name)")
+            }
+        }
+    }
+}
