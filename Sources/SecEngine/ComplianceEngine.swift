@@ -71,10 +71,13 @@ public struct ComplianceEngine: Sendable {
 
     /// Evaluates everything again when the policy changed since the statuses were
     /// written, then consumes the bank's new items to its head.
-    public func run(_ bank: BankStore, batch: Int = 2000, stop: () -> Bool = { false }) throws -> Summary {
+    ///
+    /// - Parameter reevaluate: evaluate every current item first even when the policy is
+    ///   the same (the periodic evaluation over the accounts' whole state).
+    public func run(_ bank: BankStore, batch: Int = 2000, reevaluate: Bool = false, stop: () -> Bool = { false }) throws -> Summary {
         try open(bank)
         var summary = Summary(bank: bank.id)
-        let (e, c) = try reevaluateIfPolicyChanged(bank)
+        let (e, c) = try reevaluateIfPolicyChanged(bank, force: reevaluate)
         summary.evaluations += e
         summary.changes += c
         while !stop() {
@@ -166,14 +169,14 @@ public struct ComplianceEngine: Sendable {
 
     /// Evaluates every current item again when the policy is not the one the statuses
     /// were written with (in one write transaction, events included).
-    func reevaluateIfPolicyChanged(_ bank: BankStore) throws -> (evaluations: Int, changes: Int) {
+    func reevaluateIfPolicyChanged(_ bank: BankStore, force: Bool = false) throws -> (evaluations: Int, changes: Int) {
         let fingerprint = Array(evaluator.policy.fingerprint.utf8)
         return try bank.writeSubscriber(Self.subscriber, databases: Self.databases) { writer in
             let meta = writer.database(Self.metaDB)
             let stored = try meta.get(Array("policy".utf8))
-            guard stored != fingerprint else { return (0, 0) }
+            guard stored != fingerprint || force else { return (0, 0) }
             try meta.put(Array("policy".utf8), fingerprint)
-            guard stored != nil else { return (0, 0) }
+            guard stored != nil || force else { return (0, 0) }
             // A rule the policy turned off has no status any more (its past stays in the log).
             let statusDB = writer.database(Self.statusDB)
             let enabled = Set(evaluator.rules.map(\.name))

@@ -114,7 +114,12 @@ import Testing
     /// A second run finds nothing new; a changed policy re-evaluates every resource.
     @Test func rerunAndPolicyChange() throws {
         let again = try secq(["compliance", "run", "--store", Self.evaluated])
-        #expect(again.status == 0 && again.err.contains(" 0 status changes"), "\(again.err)")
+        let lines = again.err.split(separator: "\n")
+        #expect(again.status == 0 && lines.count == DetectBaseStore.shared.data.org.banks.count && lines.allSatisfy { $0.contains(", 0 status changes") }, "\(again.err)")
+        let forced = try secq(["compliance", "run", "--store", Self.evaluated, "--reevaluate"])
+        let forcedLines = forced.err.split(separator: "\n")
+        #expect(forced.status == 0 && forcedLines.count == DetectBaseStore.shared.data.org.banks.count, "\(forced.err)")
+        #expect(forcedLines.allSatisfy { $0.contains(", 0 status changes") && !$0.contains(" 0 evaluations") }, "\(forced.err)")
         let store = try DetectBaseStore.shared.copy("compliance-policy")
         _ = try secq(["compliance", "run", "--store", store])
         try FileManager.default.createDirectory(atPath: store + "/compliance", withIntermediateDirectories: true)

@@ -72,6 +72,11 @@ struct ComplianceRun: ParsableCommand {
         Prints one line per bank: items read, evaluations, status changes (compliance \
         events appended), checkpoint. Killing it loses and repeats nothing: each batch \
         commits with its checkpoint.
+
+        Evaluations are as of the items' capture times, so evaluating again changes \
+        nothing unless the policy (STORE/compliance/<bank>.json) or secq's rules \
+        changed; a changed policy is noticed and evaluated at the start of the run, \
+        --reevaluate forces it.
         """)
 
     @OptionGroup var options: StoreOptions
@@ -79,13 +84,14 @@ struct ComplianceRun: ParsableCommand {
     @Option(help: ArgumentHelp("A policy file for the banks named (instead of STORE/compliance/<bank>.json).", valueName: "file"))
     var policy: String?
     @Option(help: ArgumentHelp("Configuration items per write transaction.", valueName: "n")) var batch = 2000
+    @Flag(help: "First evaluate every current item of every account again (the periodic evaluation).") var reevaluate = false
 
     func run() throws {
         try reportingErrors {
             let store = try Store(path: options.path)
             for id in try selectedBanks(store, banks) {
                 let engine = ComplianceEngine(policy: try ComplianceCommand.policy(store: options.path, bank: id, override: policy))
-                let s = try engine.run(try store.bank(id), batch: batch)
+                let s = try engine.run(try store.bank(id), batch: batch, reevaluate: reevaluate)
                 var line = "\(id): \(s.items) items, \(s.evaluations) evaluations, \(s.changes) status changes, checkpoint \(s.checkpoint)"
                 if s.unreadable > 0 { line += " (\(s.unreadable) records held no configuration item)" }
                 Terminal.err(line)
