@@ -167,11 +167,11 @@ struct ComplianceReport: ParsableCommand {
             for id in try selectedBanks(store, banks) {
                 let bank = try store.bank(id)
                 let state = try when.map { try bank.complianceState(at: $0) } ?? bank.complianceState()
-                if when == nil, let p = try? bank.pending(ComplianceEngine.subscriber, log: ConfigItemLog(), limit: 1),
-                   !p.items.isEmpty {
+                // Config items after the subscriber's checkpoint (all of them when it never ran).
+                let checkpoint = try bank.subscriberCheckpoint(ComplianceEngine.subscriber) ?? 0
+                if when == nil, try !bank.read({ try $0.log(from: checkpoint + 1, limit: 1, sources: [.config]) }).events.isEmpty {
                     behind.append(id)
                 }
-                if (try bank.subscriberCheckpoint(ComplianceEngine.subscriber)) == nil { behind.append(id) }
                 for e in state where (accounts.isEmpty || accounts.contains(e.account)) && (rules.isEmpty || rules.contains(e.rule))
                     && (wanted == nil || e.status == wanted) {
                     rows.append((id, e))
@@ -197,12 +197,15 @@ struct ComplianceReport: ParsableCommand {
                     out.line(CSV.row(ComplianceRows.row(r.ev, bank: r.bank).map { $0 == .null ? "" : $0.text }))
                 }
             case .table:
-                out.write(Self.summary(rows))
                 let bad = rows.filter { $0.ev.status == .nonCompliant }
-                out.line("")
+                if rows.isEmpty {
+                    out.line("(nothing evaluated; 'secq compliance run' evaluates the ingested AWS Config items)")
+                } else {
+                    out.write(Self.summary(rows))
+                    out.line("")
+                }
                 if bad.isEmpty {
-                    out.line(rows.isEmpty ? "(nothing evaluated; 'secq compliance run' evaluates the ingested AWS Config items)"
-                                          : "(no non-compliant resources)")
+                    if !rows.isEmpty { out.line("(no non-compliant resources)") }
                 } else {
                     out.write(TableRenderer.render(header: ["bank", "account", "region", "rule", "cis", "resource", "reason"], rows: bad.map { r in
                         [r.bank, r.ev.account, r.ev.region, r.ev.rule, ManagedRules.named(r.ev.rule)?.cis ?? "", r.ev.resource, r.ev.reason]
