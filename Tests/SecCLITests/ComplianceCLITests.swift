@@ -165,6 +165,13 @@ import Testing
         #expect(csv.out.split(separator: "\n").first == "bank,account,region,rule,resource_type,resource,resource_id,status,reason,evaluated_at,cis")
         let typo = try secq(["compliance", "--store", Self.evaluated, "--rule", "restricted-shh"])
         #expect(typo.status != 0 && typo.err.contains("did you mean 'restricted-ssh'"), "\(typo.err)")
+        #expect(r.out.contains("(all banks)"))
+        let account = try secq(["compliance", "--store", Self.evaluated, "--account", "999999999999"])
+        #expect(account.status != 0 && account.err.contains("no account '999999999999' in the organisation"), "\(account.err)")
+        // --account keeps that account's rows only.
+        let one = Self.truth[0].label
+        let mine = try report(["--account", one.account])
+        #expect(!mine.isEmpty && mine.allSatisfy { $0["account"] as? String == one.account })
         let when = try secq(["compliance", "--store", Self.evaluated, "--at", "yesterday"])
         #expect(when.status != 0 && when.err.contains("--at 'yesterday' is not a time"))
     }

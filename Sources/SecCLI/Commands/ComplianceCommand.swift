@@ -162,9 +162,14 @@ struct ComplianceReport: ParsableCommand {
             let store = try Store(path: options.path)
             let when = try at.map { try ComplianceCommand.time($0, option: "--at") }
             let wanted = status.flatMap { ComplianceStatus(rawValue: $0.uppercased()) }
+            let selected = try selectedBanks(store, banks)
+            let known = Set(try store.org().banks.filter { selected.contains($0.id) }.flatMap { $0.accounts.map(\.id) })
+            for a in accounts where !known.contains(a) {
+                throw CLIError(message: "no account '\(a)' in \(banks.isEmpty ? "the organisation" : "bank " + banks.map { "'\($0)'" }.joined(separator: ", ")) ('secq org' lists them)")
+            }
             var rows: [(bank: String, ev: Evaluation)] = []
             var behind: [String] = []
-            for id in try selectedBanks(store, banks) {
+            for id in selected {
                 let bank = try store.bank(id)
                 let state = try when.map { try bank.complianceState(at: $0) } ?? bank.complianceState()
                 // Config items after the subscriber's checkpoint (all of them when it never ran).
@@ -233,6 +238,13 @@ struct ComplianceReport: ParsableCommand {
             for (rule, n) in counts.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
                 byRule.append([bank, rule, ManagedRules.named(rule)?.cis ?? "", String(n)])
             }
+        }
+        if lines.count > 1 {
+            let all = rows.map(\.ev)
+            let ok = all.filter { $0.status == .compliant }.count, bad = all.filter { $0.status == .nonCompliant }.count
+            lines.append(["(all banks)", String(Set(all.map(\.rule)).count), String(Set(rows.map { "\($0.bank)|\($0.ev.key)" }).count),
+                          ok + bad == 0 ? "-" : String(format: "%.1f%%", 100.0 * Double(ok) / Double(ok + bad)), String(bad),
+                          String(all.filter { $0.status == .insufficientData }.count)])
         }
         var s = TableRenderer.render(header: ["bank", "rules", "resources", "compliant", "non_compliant", "insufficient_data"], rows: lines)
         if !byRule.isEmpty {
