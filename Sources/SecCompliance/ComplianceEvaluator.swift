@@ -27,8 +27,8 @@ public struct ComplianceEvaluator: Sendable {
     /// The evaluations due when `changed` items (their latest state) changed in one
     /// account whose current items, the changed ones included, are `account`: the
     /// resource rules of each changed item, the resource rules of items that read a
-    /// changed related type, and the account-wide rules.
-    public func evaluate(changed: [ConfigItem], account: [ConfigItem]) -> [Evaluation] {
+    /// changed related type, and (with `accountRules`) the account-wide rules.
+    public func evaluate(changed: [ConfigItem], account: [ConfigItem], accountRules: Bool = true) -> [Evaluation] {
         guard !changed.isEmpty else { return [] }
         var out: [String: Evaluation] = [:]
         let changedTypes = Set(changed.map(\.resourceType))
@@ -41,6 +41,7 @@ public struct ComplianceEvaluator: Sendable {
                     if let e = evaluate(rule, item: item, account: account) { out[e.pairKey] = e }
                 }
             case .account:
+                guard accountRules else { continue }
                 for e in evaluateAccount(rule, account: account) { out[e.pairKey] = e }
             }
         }
@@ -50,6 +51,11 @@ public struct ComplianceEvaluator: Sendable {
     /// Every rule over every current item of one account (a periodic evaluation).
     public func evaluateAll(account: [ConfigItem]) -> [Evaluation] {
         evaluate(changed: account, account: account)
+    }
+
+    /// Every account-wide rule over one account's current items.
+    public func evaluateAccountRules(account: [ConfigItem]) -> [Evaluation] {
+        rules.flatMap { evaluateAccount($0, account: account) }
     }
 
     /// An account-wide rule over the account's items: per region holding items

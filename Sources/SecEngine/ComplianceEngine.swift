@@ -101,7 +101,8 @@ public struct ComplianceEngine: Sendable {
     /// One batch. Items are taken in capture-time order (sequence order on a tie), a
     /// capture time at a time: the resources whose latest item changed are evaluated with
     /// their account as it stood then, so a batch holding a resource's break and its fix
-    /// records both changes, at their times. An item older than the resource's latest
+    /// records both changes, at their times. Account-wide rules are evaluated once per
+    /// touched account at the end of the batch. An item older than the resource's latest
     /// (delivered late, after a later item) changes nothing: it is history (the log's),
     /// not the current state.
     func fold(_ events: [Event], writer: ProjectionWriter, bank: String, trigger: UInt64?, summary: inout Summary) throws {
@@ -141,9 +142,16 @@ public struct ComplianceEngine: Sendable {
             }
             for account in changed.keys.sorted() {
                 let current = accounts[account]!.keys.sorted().map { accounts[account]![$0]! }
-                let evaluations = evaluator.evaluate(changed: changed[account]!, account: current)
+                let evaluations = evaluator.evaluate(changed: changed[account]!, account: current, accountRules: false)
                 appended += try record(evaluations, writer: writer, bank: bank, trigger: trigger, summary: &summary)
             }
+        }
+        // Account-wide rules once per account and batch, over the account as the batch left it
+        // (they read every item of the account: per capture time would be quadratic).
+        for account in accounts.keys.sorted() {
+            let current = accounts[account]!.keys.sorted().map { accounts[account]![$0]! }
+            let evaluations = evaluator.evaluateAccountRules(account: current)
+            appended += try record(evaluations, writer: writer, bank: bank, trigger: trigger, summary: &summary)
         }
         try writer.append(appended)
     }
