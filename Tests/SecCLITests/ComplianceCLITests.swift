@@ -55,6 +55,26 @@ import Testing
         #expect(try ndjson(q.out).first?["n"] as? Int == bad.count)
     }
 
+    /// Compliance events are normalised events like any other: valid against
+    /// schemas/event.schema.json, one per status change, their raw record the evaluation.
+    @Test func eventsFitTheEventSchema() throws {
+        let schema = try EventSchema(path: packageRoot + "/schemas/event.schema.json")
+        let r = try secq(["query", "--store", Self.evaluated, "--format", "json", "events | where source == \"compliance\""])
+        let events = try ndjson(r.out)
+        #expect(events.count >= (try report()).count, "at least one event per evaluated pair")
+        for o in events {
+            let problems = schema.problems(o)
+            #expect(problems.isEmpty, "\(problems) in \(o)")
+            if !problems.isEmpty { break }
+            #expect(o["class"] as? String == "compliance_finding")
+        }
+        let raw = try secq(["query", "--store", Self.evaluated, "--format", "json",
+                            "events | where source == \"compliance\" and title == \"NON_COMPLIANT\" | head 1 | fields action, raw.evaluation.rule, raw.evaluation.status, raw.previous"])
+        let first = try #require(try ndjson(raw.out).first)
+        #expect(first["action"] as? String == first["raw.evaluation.rule"] as? String)
+        #expect(first["raw.evaluation.status"] as? String == "NON_COMPLIANT")
+    }
+
     /// The fixed resources are COMPLIANT, with a compliance event at the fixing item's
     /// capture time; `--at` before and after the fix gives the two answers.
     @Test func aFixFlipsToCompliantWithAnEvent() throws {
