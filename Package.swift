@@ -27,14 +27,16 @@ let package = Package(
         .target(name: "SecStore", dependencies: ["SecModel", "CLMDB", "CZstd", "CCrypto"]),
         .target(name: "SecQuery", dependencies: ["SecModel", "SecStore", "SecIngest", "SecEngine"]),
         .target(name: "SecDetect", dependencies: ["SecModel", "SecIngest"]),
+        // AWS Config managed-rule equivalents over configuration items (pure: no store).
+        .target(name: "SecCompliance", dependencies: ["SecModel"]),
         // The detection engine: SecDetect's detectors fed from a bank's log, findings kept in the bank.
-        .target(name: "SecEngine", dependencies: ["SecDetect", "SecStore", "SecIngest", "SecModel"]),
+        .target(name: "SecEngine", dependencies: ["SecDetect", "SecStore", "SecIngest", "SecModel", "SecCompliance"]),
         // Detectors written as rule files (YAML) and Sigma rules, evaluated with secq expressions.
         .target(name: "SecRules", dependencies: [
             "SecDetect", "SecQuery", "SecModel", "SecIngest", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "SecCLI", dependencies: [
-            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect", "SecRules",
+            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect", "SecRules", "SecCompliance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "secq", dependencies: ["SecCLI"]),
@@ -45,7 +47,8 @@ let package = Package(
         .testTarget(name: "SecQueryTests", dependencies: ["SecQuery", "SecStore", "SecIngest", "SecModel"],
                     exclude: ["Golden"]),
         .testTarget(name: "SecDetectTests", dependencies: ["SecDetect", "SecIngest", "SecModel"]),
-        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel", "SecEngine", "SecDetect", "SecRules"]),
+        .testTarget(name: "SecCLITests", dependencies: ["SecCLI", "SecStore", "SecModel", "SecEngine", "SecDetect", "SecRules", "SecCompliance"]),
+        .testTarget(name: "SecComplianceTests", dependencies: ["SecCompliance", "SecModel"]),
         .testTarget(name: "SecRulesTests", dependencies: ["SecRules", "SecDetect", "SecQuery", "SecIngest", "SecModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,7 @@ public struct SecqCommand: ParsableCommand {
             SubscribeCommand.self, SubscribersCommand.self,
             DetectCommand.self, FindingsCommand.self,
             RulesCommand.self,
+            ComplianceCommand.self, ConfigCommand.self,
         ]
     )
 

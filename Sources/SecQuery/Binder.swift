@@ -53,6 +53,7 @@ public struct Binder {
                       ("kind", .string), ("key", .string), ("first_seen", .time), ("last_seen", .time), ("count", .int),
                       ("bytes", .int)],
         "findings": FindingRows.columns,
+        "compliance": ComplianceRows.columns,
     ]
 
     public func bind(_ query: Query) throws(QueryError) -> BoundQuery {
@@ -62,7 +63,7 @@ public struct Binder {
         }
         guard table == "events" else {
             throw QueryError(.unknownTable, "table \(QueryError.quote(table)) has no data yet",
-                             at: query.table?.range ?? .point(0), help: "query 'events', 'findings' or 'baselines' for now")
+                             at: query.table?.range ?? .point(0), help: "query 'events', 'findings', 'compliance' or 'baselines'")
         }
         var from: Int64? = nil, to: Int64? = nil
         var filter: [BoundExpr] = []

@@ -253,6 +253,8 @@ public struct Executor: Sendable {
             }
         case "findings":
             return try bank.findings().map(FindingRows.row)
+        case "compliance":
+            return try ComplianceRows.rows(bank)
         default:
             return []
         }

@@ -23,6 +23,11 @@ from .srcutil import stamp_sec, ymd_nopad
 from . import scenarios as ctscen
 
 HIST = 6 * 3600
+# Labelled violations a later history item fixes (one per account): the setting it flips.
+FIXES = {"cloud-trail-log-file-validation-enabled": ("validation", True),
+         "cmk-backing-key-rotation-enabled": ("rotation", True),
+         "s3-bucket-server-side-encryption-enabled": ("unencrypted", False),
+         "iam-user-mfa-enabled": ("mfa", True)}
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -74,6 +79,7 @@ def noncompliance(w, res):
     elif typ == "AWS::S3::Bucket":
         if pr["public"]:
             out.append(("s3-bucket-public-read-prohibited", "bucket policy grants s3:GetObject to Principal *"))
+            out.append(("s3-bucket-level-public-access-prohibited", "Block Public Access off"))
         if pr["unencrypted"]:
             out.append(("s3-bucket-server-side-encryption-enabled", "no default encryption configuration"))
     elif typ == "AWS::RDS::DBInstance":
@@ -95,8 +101,30 @@ def noncompliance(w, res):
     return out
 
 
-def configuration(w, res, t, change=None):
+def in_effect(timeline, rid, t):
+    """The changes to a resource in effect at t: ports opened, Block Public Access
+    removed, labelled violations fixed (every later item carries them)."""
+    st = {"opens": [], "bpa_off": False, "fixed": set()}
+    for tc, ch in timeline.get(rid, []):
+        if tc > t:
+            break
+        if ch.get("open"):
+            st["opens"].append(ch["open"])
+        if ch.get("bpa_off"):
+            st["bpa_off"] = True
+        if ch.get("fix"):
+            st["fixed"].add(ch["fix"])
+    return st
+
+
+def configuration(w, res, t, change=None, state=None):
     r, typ, rid, name, arn, pr = res
+    st = state or {"opens": [], "bpa_off": False, "fixed": set()}
+    if st["fixed"]:
+        pr = dict(pr)
+        for rule in st["fixed"]:
+            k, v = FIXES[rule]
+            pr[k] = v
     acct = w.acct
     supp = {}
     rel = []
@@ -108,8 +136,7 @@ def configuration(w, res, t, change=None):
         cidrs = ["0.0.0.0/0"] if pr["open_ssh"] else list(w.corp_v4)
         perms.append({"fromPort": 22, "ipProtocol": "tcp", "ipv6Ranges": [], "prefixListIds": [], "toPort": 22,
                       "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": c} for c in cidrs], "ipRanges": cidrs})
-        if change and change.get("open"):
-            port, cidr = change["open"]
+        for port, cidr in st["opens"]:
             rng6 = [{"cidrIpv6": cidr}] if ":" in cidr else []
             rng4 = [] if ":" in cidr else [{"cidrIp": cidr}]
             perms.append({"fromPort": port, "ipProtocol": "tcp", "ipv6Ranges": rng6, "prefixListIds": [], "toPort": port,
@@ -123,19 +150,21 @@ def configuration(w, res, t, change=None):
     elif typ == "AWS::S3::Bucket":
         conf = {"name": rid, "owner": {"displayName": None, "id": hash_chars("0123456789abcdef", 64, "canonical", acct)},
                 "creationDate": "2024-03-11T09:21:07.000Z"}
-        bpa_off = pr["public"] or (change and change.get("bpa_off"))
+        bpa_off = pr["public"] or st["bpa_off"]
         supp["PublicAccessBlockConfiguration"] = {"blockPublicAcls": not bpa_off, "ignorePublicAcls": not bpa_off,
                                                   "blockPublicPolicy": not bpa_off, "restrictPublicBuckets": not bpa_off}
         if not pr["unencrypted"]:
             supp["ServerSideEncryptionConfiguration"] = {"rules": [{"applyServerSideEncryptionByDefault": {
                 "sseAlgorithm": "aws:kms", "kmsMasterKeyID": "arn:aws:kms:%s:%s:key/%s" % (r, acct, w.all["key"][0][0])},
                 "bucketKeyEnabled": True}]}
+        # every bucket refuses plain HTTP (s3-bucket-ssl-requests-only)
+        stmts = [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                  "Resource": ["arn:aws:s3:::%s" % rid, "arn:aws:s3:::%s/*" % rid],
+                  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
         if pr["public"]:
-            supp["BucketPolicy"] = {"policyText": _dumps({"Version": "2012-10-17", "Statement": [
-                {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                 "Resource": "arn:aws:s3:::%s/*" % rid}]})}
-        else:
-            supp["BucketPolicy"] = {"policyText": None}
+            stmts.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                          "Resource": "arn:aws:s3:::%s/*" % rid})
+        supp["BucketPolicy"] = {"policyText": _dumps({"Version": "2012-10-17", "Statement": stmts})}
         supp["BucketVersioningConfiguration"] = {"status": "Enabled", "isMfaDeleteEnabled": None}
         supp["BucketLoggingConfiguration"] = {"destinationBucketName": "%s-%s-logs-%s" % (w.bank_short, w.env, acct[-4:]),
                                               "logFilePrefix": "s3-access-logs/"}
@@ -156,7 +185,8 @@ def configuration(w, res, t, change=None):
         p = [x for x in w.principals if x.arn == arn][0]
         conf = {"path": "/", "userName": name, "userId": rid, "arn": arn, "createDate": "2025-02-03T10:14:22.000Z",
                 "userPolicyList": [], "groupList": ["%s-%s" % (w.bank_short, "engineers" if pr["console"] else "services")],
-                "attachedManagedPolicies": [{"policyName": "ReadOnlyAccess", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}],
+                # permissions come through the group (iam-user-no-policies-check)
+                "attachedManagedPolicies": [],
                 "permissionsBoundary": None, "tags": [],
                 # Config's own item has no MFA field (the managed rule asks IAM); carried here
                 # so compliance can be evaluated from the items alone
@@ -217,19 +247,7 @@ def run(w, task, out, seed, start, days, ct_insts):
     inv = inventory(w)
     regions = sorted({x[0] for x in inv})
     stats = {"per_region": {}, "per_type": {}}
-    # ---- snapshots: one per region per day
-    for day in range(days):
-        for r in regions:
-            t = start + day * 86400 + 3600 + rng.randrange(7200)
-            items = [configuration(w, x, t) for x in inv if x[0] == r]
-            rel = "AWSLogs/%s/Config/%s/%s/ConfigSnapshot/%s_Config_%s_ConfigSnapshot_%s_%s.json.gz" % (
-                w.acct, r, ymd_nopad(t), w.acct, r, stamp_sec(t), uuid4(rng))
-            out.write(rel, _dumps({"fileVersion": "1.0", "configSnapshotId": uuid4(rng), "configurationItems": items}),
-                      len(items))
-            stats["per_region"][r] = stats["per_region"].get(r, 0) + len(items)
-            for it in items:
-                stats["per_type"][it["resourceType"]] = stats["per_type"].get(it["resourceType"], 0) + 1
-    # ---- history: scenario changes, then background edits up to the planned number
+    # ---- changes: the scenarios', and the fix; their timeline (no random draws here)
     by_id = {x[2]: x for x in inv}
     by_name = {x[3]: x for x in inv}
     changes = []
@@ -238,6 +256,32 @@ def run(w, task, out, seed, start, days, ct_insts):
         if res is not None:
             changes.append((t, res, ch))
     editable = [x for x in inv if x[1] in ("AWS::EC2::SecurityGroup", "AWS::S3::Bucket", "AWS::IAM::User")]
+    # one labelled violation of the account is fixed late in the period (after the last
+    # snapshot): a history item, and the truth line says since when it is fixed
+    fixed = None
+    if task["hist"] > 0 and days > 0:
+        for res in inv:
+            hit = [rule for rule, _ in noncompliance(w, res) if rule in FIXES]
+            if hit:
+                fixed = (start + days * 86400 - 3600, res, hit[0])
+                changes.append((fixed[0], res, {"fix": hit[0]}))
+                break
+    timeline = {}
+    for t, res, ch in sorted(changes, key=lambda x: x[0]):
+        timeline.setdefault(res[2], []).append((t, ch))
+    # ---- snapshots: one per region per day
+    for day in range(days):
+        for r in regions:
+            t = start + day * 86400 + 3600 + rng.randrange(7200)
+            items = [configuration(w, x, t, None, in_effect(timeline, x[2], t)) for x in inv if x[0] == r]
+            rel = "AWSLogs/%s/Config/%s/%s/ConfigSnapshot/%s_Config_%s_ConfigSnapshot_%s_%s.json.gz" % (
+                w.acct, r, ymd_nopad(t), w.acct, r, stamp_sec(t), uuid4(rng))
+            out.write(rel, _dumps({"fileVersion": "1.0", "configSnapshotId": uuid4(rng), "configurationItems": items}),
+                      len(items))
+            stats["per_region"][r] = stats["per_region"].get(r, 0) + len(items)
+            for it in items:
+                stats["per_type"][it["resourceType"]] = stats["per_type"].get(it["resourceType"], 0) + 1
+    # ---- history: those changes, then background edits up to the planned number
     while len(changes) < task["hist"] + task["scenario_changes"]:
         t = start + rng.randrange(days * 86400 - 3600)
         changes.append((t, editable[rng.randrange(len(editable))], None))
@@ -252,7 +296,7 @@ def run(w, task, out, seed, start, days, ct_insts):
     for key in sorted(files):
         r, typ, win = key
         lst = sorted(files[key], key=lambda x: (x[0], x[1][2]))
-        items = [configuration(w, res, t, ch) for t, res, ch in lst]
+        items = [configuration(w, res, t, ch, in_effect(timeline, res[2], t)) for t, res, ch in lst]
         t0, t1 = win * HIST, win * HIST + HIST
         rel = "AWSLogs/%s/Config/%s/%s/ConfigHistory/%s_Config_%s_ConfigHistory_%s_%s_%s_1.json.gz" % (
             w.acct, r, ymd_nopad(t1), w.acct, r, typ, stamp_sec(t0), stamp_sec(t1))
@@ -263,9 +307,12 @@ def run(w, task, out, seed, start, days, ct_insts):
     # ---- what a compliance evaluation must find non-compliant at the end
     for res in inv:
         for rule, why in noncompliance(w, res):
-            truth.append({"bank": w.bank, "account": w.acct, "region": res[0], "resource_type": res[1],
-                          "resource_id": res[2], "resource_name": res[3], "arn": res[4], "rule": rule,
-                          "since": iso(start), "reason": why})
+            line = {"bank": w.bank, "account": w.acct, "region": res[0], "resource_type": res[1],
+                    "resource_id": res[2], "resource_name": res[3], "arn": res[4], "rule": rule,
+                    "since": iso(start), "reason": why}
+            if fixed and fixed[1][2] == res[2] and fixed[2] == rule:
+                line["fixed"] = iso(fixed[0])
+            truth.append(line)
         if res[2] in opened:
             t, ch = opened[res[2]]
             rule, why = (("restricted-ssh" if ch["open"][0] == 22 else "restricted-common-ports",
