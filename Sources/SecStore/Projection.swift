@@ -101,11 +101,12 @@ public struct ProjectionDatabase {
         try key.withUnsafeBytes { k in try txn.delete(db, k) }
     }
 
-    /// The entries whose keys start with `prefix`, in key order, copied out.
+    /// The entries whose keys start with `prefix`, in key order, copied out (an empty
+    /// prefix gives every entry).
     public func entries(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
         let c = try txn.cursor(db)
         var out: [(key: [UInt8], value: [UInt8])] = []
-        var e = try prefix.withUnsafeBytes { try c.seek($0) }
+        var e = try prefix.isEmpty ? c.first() : prefix.withUnsafeBytes { try c.seek($0) }
         while let cur = e, cur.key.starts(with: prefix) {
             out.append((Array(cur.key), Array(cur.value)))
             e = try c.next()
