@@ -108,16 +108,19 @@ public struct InstanceCredentialExfiltrationDetector: BaselineDetector {
 
     /// The role and instance id of an instance-role session ARN, nil for anything else.
     public static func instanceSession(_ arn: String) -> (role: String, instance: String)? {
-        // Most principals are not sessions of an instance: a cheap test before the split.
+        // Read on the bytes (every CloudTrail event's principal comes through here); most
+        // principals fail the first test.
         let u = arn.utf8
         guard arn.hasPrefix("arn:aws"), let slash = u.lastIndex(of: UInt8(ascii: "/")),
               u[u.index(after: slash)...].starts(with: "i-".utf8) else { return nil }
-        let parts = arn.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].hasPrefix("arn:aws"), parts[0].hasSuffix(":assumed-role") else { return nil }
-        let inst = parts[2]
-        guard inst.hasPrefix("i-"), [10, 19].contains(inst.count),
-              inst.dropFirst(2).allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
-        return (String(parts[1]), String(inst))
+        // arn:...:assumed-role/<role>/i-<8 or 17 lowercase hex>, exactly three parts.
+        guard let first = u.firstIndex(of: UInt8(ascii: "/")), first < slash,
+              u[u.index(after: first)..<slash].firstIndex(of: UInt8(ascii: "/")) == nil,
+              u[..<first].reversed().starts(with: ":assumed-role".utf8.reversed()) else { return nil }
+        let inst = u[u.index(after: slash)...]
+        guard inst.count == 10 || inst.count == 19,
+              inst.dropFirst(2).allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
+        return (String(decoding: u[u.index(after: first)..<slash], as: UTF8.self), String(decoding: inst, as: UTF8.self))
     }
 
     public mutating func observe(_ e: Event, baselines view: (any BaselineView)?) -> [FindingDraft] {

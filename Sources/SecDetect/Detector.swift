@@ -82,6 +82,9 @@ public struct DetectorSet: Sendable {
     public private(set) var detectors: [any Detector]
     /// The ids of the detectors whose state is per-key (``KeyedState``).
     public private(set) var keyed = Set<String>()
+    /// Per source, the detectors that read it, in order (looked up once per event instead
+    /// of asking every detector).
+    private var bySource: [Source: [Int]] = [:]
     /// The baselines the detectors are given with each event (nil: none).
     public var baselines: (any BaselineView)? = nil
 
@@ -89,6 +92,9 @@ public struct DetectorSet: Sendable {
         let ids = detectors.map(\.id)
         precondition(Set(ids).count == ids.count, "detector ids repeat: \(ids)")
         self.detectors = detectors
+        for (i, d) in detectors.enumerated() {
+            for source in d.sources { bySource[source, default: []].append(i) }
+        }
         for d in detectors {
             var probe = d
             if (try? probe.loadStateEntries([])) == true { keyed.insert(d.id) }
@@ -97,8 +103,10 @@ public struct DetectorSet: Sendable {
 
     public mutating func observe(_ e: Event) -> [FindingDraft] {
         var out: [FindingDraft] = []
-        for i in detectors.indices where detectors[i].sources.contains(e.source) {
-            out += detectors[i].observe(e, baselines: baselines)
+        guard let which = bySource[e.source] else { return out }
+        for i in which {
+            let drafts = detectors[i].observe(e, baselines: baselines)
+            if !drafts.isEmpty { out += drafts }
         }
         return out
     }

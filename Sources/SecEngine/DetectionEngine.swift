@@ -95,6 +95,17 @@ public struct DetectionEngine: Sendable {
     /// most events, are not decompressed: no detector reads them.
     static let log = EventLog(raw: true, rawSources: [.cloudtrail, .guardduty, .config, .route53, .finding, .compliance])
 
+    /// Runs ``run(_:batch:stop:)`` over several banks, as many at a time as there are
+    /// cores (each bank has its own environment and write lock; nothing is shared but
+    /// the engine's settings). The summaries come back in the order of `banks`.
+    public func run(banks: [BankStore], batch: Int = DetectionEngine.defaultBatch,
+                    stop: @escaping @Sendable () -> Bool = { false }) throws -> [Summary] {
+        let results = BankStore.parallelMap(banks.indices.map { $0 }) { i in
+            Result { try self.run(banks[i], batch: batch, stop: stop) }
+        }
+        return try results.map { try $0.get() }
+    }
+
     /// Events per batch (per write transaction) unless told otherwise.
     public static let defaultBatch = 5000
 
@@ -119,10 +130,18 @@ public struct DetectionEngine: Sendable {
 
     /// The detectors with the state the bank holds: `cache` when its generation is the
     /// bank's, else decoded (whole states from `state`, per-key states from `keyed`).
-    func detectors(_ writer: ProjectionWriter, cache: StateCache?) throws -> (DetectorSet, UInt64) {
+    ///
+    /// The cache is moved out of `cache` (left nil), so that its windows' storage has one
+    /// owner and the batch changes it in place instead of copying every window; a body run
+    /// again (the map grew) finds no cache and decodes the state.
+    func detectors(_ writer: ProjectionWriter, cache: inout StateCache?) throws -> (DetectorSet, UInt64) {
         let stateDB = writer.database(Self.stateDB)
         let generation = try stateDB.get(Self.generationKey).map { b in b.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } ?? 0
-        if let cache, cache.generation == generation { return (cache.set, generation) }
+        if var taken = cache.take(), taken.generation == generation {
+            var set = DetectorSet([])
+            swap(&set, &taken.set)
+            return (set, generation)
+        }
         let keyedDB = writer.database(Self.keyedDB)
         var set = DetectorSet(BuiltInDetectors.all(intel: intel) + extra)
         var saved: [String: [UInt8]] = [:]
@@ -155,7 +174,7 @@ public struct DetectionEngine: Sendable {
         var result = (events: 0, newFindings: 0, updatedFindings: 0, suppressedFindings: 0)
         var ran = false
         let baselineHandles = try prepareBaselines(bank)
-        let start = cache
+        var start = cache.take()
         var next: StateCache? = nil
         _ = try bank.consume(Self.subscriber, log: Self.log, databases: [Self.stateDB, Self.findingsDB, Self.keyedDB],
                                  limit: max(batch, 1)) { items, writer in
@@ -165,7 +184,7 @@ public struct DetectionEngine: Sendable {
             result = (items.reduce(0) { $0 + ($1.item.source == .finding ? 0 : 1) }, 0, 0, 0)
             ran = true
             let findingsDB = writer.database(Self.findingsDB)
-            var (set, generation) = try detectors(writer, cache: start)
+            var (set, generation) = try detectors(writer, cache: &start)
             var fed = Set<Source>()
             let view = try baselineView(bank, baselineHandles, writer: writer, through: items.last?.seq ?? 0)
             set.baselines = view

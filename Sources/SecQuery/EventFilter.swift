@@ -24,6 +24,31 @@ public struct EventFilter: Sendable {
         predicate = bound.filter.isEmpty ? .constant(.bool(true)) : .and(bound.filter)
         from = bound.from
         to = bound.to
+        actions = Self.requiredActions(bound.filter)
+    }
+
+    /// When a conjunct of the filter is `action == "X"` or `action in ("X", ...)`: the
+    /// actions an event must have to pass (checked before the whole expression; `==` is
+    /// exact, so a set lookup decides it). Nil otherwise.
+    let actions: Set<String>?
+
+    static func requiredActions(_ conjuncts: [BoundExpr]) -> Set<String>? {
+        var out: Set<String>? = nil
+        for c in conjuncts {
+            var these: Set<String>? = nil
+            switch c {
+            case .compare(.eq, .field(.action), .constant(.string(let a))):
+                these = [a]
+            case .inList(.field(.action), let list, negated: false):
+                var names = Set<String>()
+                for v in list { guard case .string(let a) = v else { names = []; break }; names.insert(a) }
+                if !names.isEmpty { these = names }
+            default:
+                break
+            }
+            if let these { out = out.map { $0.intersection(these) } ?? these }
+        }
+        return out
     }
 
     /// Binds `text` as the query `TABLE | where TEXT`, errors placed in `text`.
@@ -57,6 +82,7 @@ public struct EventFilter: Sendable {
     public func matches(_ e: Event) -> Bool {
         if let from, e.time < from { return false }
         if let to, e.time > to { return false }
+        if let actions { guard let a = e.action, actions.contains(a) else { return false } }
         return Eval.truth(Eval.evaluate(predicate, EventValues(event: e)))
     }
 }

@@ -178,6 +178,10 @@ func instanceHistory(days: Int = 8, identity: String = roleIdentity) -> [Event] 
         #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:sts::1:assumed-role/r/i-0abc1234")?.role == "r")
         #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:sts::1:assumed-role/r/alice") == nil)
         #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:iam::1:user/i-0123456789abcdef0") == nil)
+        // Upper-case hex, a wrong length, a path of four parts: not an instance session.
+        #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:sts::1:assumed-role/r/i-0ABC1234") == nil)
+        #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:sts::1:assumed-role/r/i-0abc123") == nil)
+        #expect(InstanceCredentialExfiltrationDetector.instanceSession("arn:aws:sts::1:assumed-role/p/r/i-0abc1234") == nil)
     }
 
     @Test func instanceCredentialsFromOutsideFire() throws {

@@ -97,15 +97,15 @@ struct DetectCommand: ParsableCommand {
 
             // With --follow, SIGINT and SIGTERM stop it between batches.
             let interrupts = follow ? try Interrupts.install() : nil
-            func interrupted() -> Bool { interrupts?.happened() ?? false }
+            let interrupted: @Sendable () -> Bool = { interrupts?.happened() ?? false }
 
             let out = Output()
             let watcher = interrupts.map { AppendWatcher(banks: bankStores, wake: $0.fd) }
             var firstPass = true
             while true {
-                for b in bankStores {
-                    if interrupted() { break }
-                    let s = try engine.run(b, batch: batch, stop: interrupted)
+                if interrupted() { break }
+                // The banks side by side, one per core; lines in bank order.
+                for s in try engine.run(banks: bankStores, batch: batch, stop: interrupted) {
                     if firstPass || s.events > 0 {
                         let suppressed = s.suppressedFindings > 0 ? " (\(s.suppressedFindings) archived by suppression rules)" : ""
                         out.line("\(s.bank): \(s.events) event\(s.events == 1 ? "" : "s"), \(s.newFindings) new finding\(s.newFindings == 1 ? "" : "s")\(suppressed), \(s.updatedFindings) updated (checkpoint \(s.checkpoint))")

@@ -102,8 +102,7 @@ struct IngestCommand: ParsableCommand {
                 let engine = try DetectionSetup.engine(store: options.path, threatList: threatList, trustedIPs: trustedIPs,
                                                        learningPeriod: learningPeriod,
                                                        extra: try ruleDetectors(store: options.path, rules: [], sigma: []))
-                for id in try selectedBanks(store, []) {
-                    let r = try engine.run(try store.bank(id))
+                for r in try engine.run(banks: try selectedBanks(store, []).map { try store.bank($0) }) {
                     findings.new += r.newFindings
                     findings.updated += r.updatedFindings
                 }
