@@ -30,6 +30,18 @@ public protocol Detector: Sendable {
 }
 
 extension Detector {
+    /// Feeds `events` in order, numbering those without a sequence number 1, 2, ... (their
+    /// place in the list) as the store would; all the drafts. For tests and tools that
+    /// run one detector over a list of events.
+    public mutating func observe(all events: [Event]) -> [FindingDraft] {
+        var out: [FindingDraft] = []
+        for (i, var e) in events.enumerated() {
+            if e.seq == 0 { e.seq = UInt64(i + 1) }
+            out += observe(e)
+        }
+        return out
+    }
+
     public mutating func takeStateChanges() throws -> [(key: String, value: [UInt8]?)]? { nil }
     public mutating func loadStateEntries(_ entries: [(key: String, value: [UInt8])]) throws -> Bool { false }
 }

@@ -107,7 +107,7 @@ public struct DetectionEngine: Sendable {
     }
 
     /// Events per batch (per write transaction) unless told otherwise.
-    public static let defaultBatch = 5000
+    public static let defaultBatch = 20_000
 
     /// The detectors as the last batch this process committed left them, and the state
     /// generation it wrote: the next batch starts from them instead of decoding every

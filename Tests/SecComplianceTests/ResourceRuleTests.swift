@@ -177,6 +177,23 @@ let resourceCases: [RuleCase] = [
         #expect(resourceCases.allSatisfy { ManagedRules.named($0.rule) != nil })
     }
 
+    /// The not-applicable row every resource rule shares: a deleted resource of each of
+    /// its types (an item of status ResourceDeleted, configuration gone, as Config
+    /// records it) is NOT_APPLICABLE, whatever the rule checks.
+    @Test func everyResourceRuleFindsADeletedResourceNotApplicable() {
+        var checked = 0
+        for rule in ManagedRules.all {
+            for type in rule.resourceTypes.sorted() {
+                let deleted = Items.json(type, id: "gone-1", arn: "arn:aws:test:eu-west-1:\(Items.account):gone-1",
+                                         status: "ResourceDeleted", conf: "null")
+                let e = ComplianceEvaluator().evaluate(rule, item: Items.item(deleted))
+                #expect(e?.status == .notApplicable, "\(rule.name) on a deleted \(type): \(String(describing: e?.status))")
+                checked += 1
+            }
+        }
+        #expect(checked >= 20)
+    }
+
     /// An item of another type is not the rule's: it gives no evaluation.
     @Test func otherTypesAreNotEvaluated() throws {
         let rule = try #require(ManagedRules.named("restricted-ssh"))

@@ -67,15 +67,8 @@ func rdsAuth(_ action: String, ok: Bool, ip: String, seconds: Int) -> Event {
     ])
 }
 
-/// Feeds events in order, numbering them 1, 2, ... as the store would; returns all drafts.
-func run<D: Detector>(_ d: inout D, _ events: [Event]) -> [FindingDraft] {
-    var out: [FindingDraft] = []
-    for (i, var e) in events.enumerated() {
-        if e.seq == 0 { e.seq = UInt64(i + 1) }
-        out += d.observe(e)
-    }
-    return out
-}
+/// Feeds events in order, numbered as the store would (`Detector.observe(all:)`).
+func run<D: Detector>(_ d: inout D, _ events: [Event]) -> [FindingDraft] { d.observe(all: events) }
 
 func run<D: Detector>(_ d: D, _ events: [Event]) -> [FindingDraft] {
     var d = d

@@ -34,15 +34,8 @@ func parsed(_ json: String) -> Event {
     return e
 }
 
-/// Feeds events in order, numbering them 1, 2, ... as the store would.
-func run<D: Detector>(_ d: inout D, _ events: [Event]) -> [FindingDraft] {
-    var out: [FindingDraft] = []
-    for (i, var e) in events.enumerated() {
-        if e.seq == 0 { e.seq = UInt64(i + 1) }
-        out += d.observe(e)
-    }
-    return out
-}
+/// Feeds events in order, numbered as the store would (`Detector.observe(all:)`).
+func run<D: Detector>(_ d: inout D, _ events: [Event]) -> [FindingDraft] { d.observe(all: events) }
 
 func run<D: Detector>(_ d: D, _ events: [Event]) -> [FindingDraft] {
     var d = d
