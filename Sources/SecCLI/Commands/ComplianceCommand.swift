@@ -38,7 +38,7 @@ struct ComplianceCommand: ParsableCommand {
           secq compliance --format json | jq -r 'select(.status == "NON_COMPLIANT") | .resource'
           secq compliance --at 2026-11-03T00:00:00Z
           secq query 'compliance | where status == "NON_COMPLIANT" | stats count() by bank, rule'
-          secq query 'source == "compliance" | fields time, action, title, resource'
+          secq query 'where source == "compliance" | fields time, action, title, resource'
         """,
         subcommands: [ComplianceReport.self, ComplianceRun.self, ComplianceRules.self],
         defaultSubcommand: ComplianceReport.self)

@@ -34,7 +34,7 @@ struct DetectCommand: ParsableCommand {
         Each new or updated finding is also appended to the bank's log, in the same \
         transaction, as an event of source 'finding' (action created, updated, \
         archived or unarchived; its raw record the finding): \
-        secq query 'source == "finding" | fields time, action, finding_type, principal'.
+        secq query 'where source == "finding" | fields time, action, finding_type, principal'.
 
         Threat intelligence: every list in STORE/threat-lists/ (*.txt, *.csv, *.list) \
         and --threat-list; trusted addresses in STORE/threat-lists/trusted/ and \
