@@ -192,7 +192,10 @@ public enum ManagedRules {
             guard attached else { return .notApplicable("volume is not attached") }
             guard let encrypted = conf.member("encrypted")?.bool else { return .insufficient("item has no encrypted") }
             guard encrypted else { return .nonCompliant("encrypted false") }
-            if let want = ctx.parameters.string("kmsId"), conf.member("kmsKeyId")?.string != want {
+            // kmsId may be a key id or its ARN; Config records the ARN.
+            if let want = ctx.parameters.string("kmsId") {
+                let have = conf.member("kmsKeyId")?.string ?? ""
+                if have == want || have.hasSuffix(":key/" + want) { return .compliant("encrypted true with kmsId \(want)") }
                 return .nonCompliant("kmsKeyId is not kmsId \(want)")
             }
             return .compliant("encrypted true")

@@ -240,10 +240,12 @@ public struct ComplianceEngine: Sendable {
     /// (the capture time of the item that caused it); the raw record is
     /// `{"evaluation": {...}, "previous": status or null, "trigger": seq}`.
     public static func complianceEvent(_ ev: Evaluation, previous: ComplianceStatus?, bank: String,
-                                       trigger: UInt64?) throws -> Event {
+                                       trigger: UInt64?, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> Event {
         var record = "{\"evaluation\":" + String(decoding: try StateCoding.encode(ev), as: UTF8.self)
         record += ",\"previous\":" + (previous.map { "\"\($0.rawValue)\"" } ?? "null")
-        if let trigger { record += ",\"trigger\":\(trigger)" }
+        // A re-evaluation (a changed policy) has no triggering item: the time of the run
+        // keeps its record apart from an earlier identical change.
+        if let trigger { record += ",\"trigger\":\(trigger)" } else { record += ",\"evaluated_by_run_at\":\(now)" }
         record += "}"
         var e = Event(time: ev.evaluatedAt, account: ev.account, source: .compliance, eventClass: .complianceFinding,
                       raw: Array(record.utf8))

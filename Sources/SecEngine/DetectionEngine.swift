@@ -149,7 +149,7 @@ public struct DetectionEngine: Sendable {
         try set.loadState(saved)
         try set.loadStateEntries { id in
             let prefix = Array(id.utf8) + [0]
-            return try keyedDB.entries(prefix: prefix).map { (String(decoding: $0.key[prefix.count...], as: UTF8.self), $0.value) }
+            return try keyedDB.entries(prefix: prefix).map { try LongKeys.decode(prefix: prefix, $0.key, $0.value) }
         }
         return (set, generation)
     }
@@ -161,7 +161,8 @@ public struct DetectionEngine: Sendable {
         for (id, changes) in try set.takeStateChanges() {
             let prefix = Array(id.utf8) + [0]
             for (k, v) in changes {
-                if let v { try keyedDB.put(prefix + Array(k.utf8), v) } else { _ = try keyedDB.delete(prefix + Array(k.utf8)) }
+                let stored = LongKeys.key(prefix: prefix, k)
+                if let v { try keyedDB.put(stored, LongKeys.value(prefix: prefix, k, v)) } else { _ = try keyedDB.delete(stored) }
             }
         }
         for (id, bytes) in try set.saveState(fed: fed) {
@@ -265,7 +266,9 @@ extension DetectionEngine {
     public static func findingEvent(_ f: Finding, change: String, at time: Int64, trigger: UInt64?) throws -> Event {
         var record = "{\"change\":\"\(change)\",\"finding\":"
         record += String(decoding: try StateCoding.encode(f), as: UTF8.self)
-        if let trigger { record += ",\"trigger\":\(trigger)" }
+        // The batch's last seq, or (a change by hand) the time it was made: no two
+        // changes share a record (an identical one would be dropped as a duplicate).
+        if let trigger { record += ",\"trigger\":\(trigger)" } else { record += ",\"at\":\(time)" }
         record += "}"
         var e = Event(time: time, account: f.account, source: .finding, eventClass: .detectionFinding, raw: Array(record.utf8))
         e.bank = f.bank
@@ -306,5 +309,36 @@ extension BankStore {
                                                                 at: now, trigger: nil)])
             return true
         }
+    }
+}
+
+/// Keys of per-key state entries, which hold input text (a principal's ARN, a domain)
+/// and so may be longer than LMDB allows (511 bytes, `mdb_env_get_maxkeysize`): a key
+/// that would not fit is stored as the prefix, a 0xFF byte (never in UTF-8) and the
+/// SHA-256 of the text, its value then starting with the text's length (u32 LE) and the
+/// text. Short keys are stored as they are.
+enum LongKeys {
+    static let limit = 480
+
+    static func key(prefix: [UInt8], _ k: String) -> [UInt8] {
+        let text = Array(k.utf8)
+        guard prefix.count + text.count > limit else { return prefix + text }
+        return text.withUnsafeBytes { prefix + [0xFF] + SHA256Digest.hash($0) }
+    }
+
+    static func value(prefix: [UInt8], _ k: String, _ v: [UInt8]) -> [UInt8] {
+        let text = Array(k.utf8)
+        guard prefix.count + text.count > limit else { return v }
+        return withUnsafeBytes(of: UInt32(text.count).littleEndian) { Array($0) } + text + v
+    }
+
+    /// The text key and entry of a stored entry.
+    static func decode(prefix: [UInt8], _ key: [UInt8], _ value: [UInt8]) throws -> (key: String, value: [UInt8]) {
+        let rest = key[prefix.count...]
+        guard rest.first == 0xFF else { return (String(decoding: rest, as: UTF8.self), value) }
+        guard value.count >= 4 else { throw StoreError(.corrupt, "a long state key's entry is short") }
+        let n = Int(value[0]) | Int(value[1]) << 8 | Int(value[2]) << 16 | Int(value[3]) << 24
+        guard value.count >= 4 + n else { throw StoreError(.corrupt, "a long state key's entry is short") }
+        return (String(decoding: value[4..<4 + n], as: UTF8.self), Array(value[(4 + n)...]))
     }
 }

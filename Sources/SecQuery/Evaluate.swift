@@ -6,7 +6,13 @@ import SecModel
 extension Eval {
     /// Whether `hay`'s UTF-8 holds `needle`'s (a byte search: `String.contains` with
     /// Foundation loaded goes through NSString, many times slower on every row).
+    ///
+    /// Only for ASCII text, where bytes and characters agree; other text keeps
+    /// `String.contains` (canonical equivalence: a decomposed "é" holds no "e"), as
+    /// `startswith` and `endswith` do.
     static func bytesContain(_ hay: String, _ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        guard needle.utf8.allSatisfy({ $0 < 0x80 }), hay.utf8.allSatisfy({ $0 < 0x80 }) else { return hay.contains(needle) }
         var h = hay, n = needle
         return h.withUTF8 { hb in
             n.withUTF8 { nb in

@@ -77,6 +77,8 @@ public struct APIBaselines: Projection {
             BE.put(account, into: &pk)
             APIBaselines.put(e.region ?? "", into: &pk)
             APIBaselines.put(principal, into: &pk)
+            // A principal whose key LMDB cannot hold is not kept (see Baselines.maxKey).
+            guard pk.count <= Baselines.maxKey else { continue }
             let pkey = ByteKey(pk)
             var ps: PrincipalState
             if let p = principals[pkey] { ps = p } else if let stored = try principalsDB.get(pk) {
@@ -88,6 +90,11 @@ public struct APIBaselines: Projection {
             var ak = pk
             APIBaselines.put(e.service ?? "", into: &ak)
             APIBaselines.put(action, into: &ak)
+            if ak.count > Baselines.maxKey {
+                ps.notKept += 1
+                principals[pkey] = ps
+                continue
+            }
             let akey = ByteKey(ak)
             if let i = apis.index(forKey: akey) {
                 apis.values[i].add(e.time)

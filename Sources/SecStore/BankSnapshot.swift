@@ -74,7 +74,7 @@ public struct BankSnapshot {
         default: return nil
         }
         if let id = bank.cachedID(entry) { return id }
-        let id = try entry.keyBytes.withUnsafeBytes { k in
+        let id = try entry.dictKey.withUnsafeBytes { k in
             try read.get(bank.dict, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
         }
         if let id { bank.remember(entry, id) }

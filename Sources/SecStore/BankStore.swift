@@ -434,14 +434,14 @@ public final class BankStore: @unchecked Sendable {
         let cached = idsByEntry.get(entry, hash: h)
         cacheLock.unlock()
         if let id = cached { return id }
-        let kb = entry.keyBytes
-        if let id = try kb.withUnsafeBytes({ k in try txn.get(dict, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }) {
+        let kb = entry.keyBytes, dk = entry.dictKey
+        if let id = try dk.withUnsafeBytes({ k in try txn.get(dict, k) { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }) {
             pending.insert(entry, id, hash: h)
             return id
         }
         let id = st.nextDict
         st.nextDict += 1
-        try txn.put(dict, kb, withUnsafeBytes(of: id.littleEndian) { Array($0) })
+        try txn.put(dict, dk, withUnsafeBytes(of: id.littleEndian) { Array($0) })
         try txn.put(dictr, withUnsafeBytes(of: id.bigEndian) { Array($0) }, kb, append: true)
         pending.insert(entry, id, hash: h)
         return id

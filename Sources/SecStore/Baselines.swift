@@ -32,6 +32,9 @@ public struct Baselines: Projection {
     /// How long an entity is "learning" from its first event: derived signals about it
     /// should not count as unusual before then (7 days of event time).
     public static let learningPeriod: Int64 = 7 * 86_400_000
+    /// The longest key kept (LMDB's limit is 511 bytes): entities and items with longer
+    /// keys (input text of extreme length) are not kept, counted as over the cap.
+    static let maxKey = 480
 
     /// Caps overriding the defaults (`ItemKind.cap`), by item kind.
     public var caps: [ItemKind: Int]
@@ -383,6 +386,9 @@ public struct Baselines: Projection {
             }
             for o in Baselines.observations(e) {
                 let ek = ByteKey(Baselines.entityKey(o.entity, account, o.id))
+                // An entity whose key LMDB cannot hold (a principal ARN with a very long
+                // IAM path) is not profiled.
+                guard ek.bytes.count <= Baselines.maxKey else { continue }
                 var p: EntityProfile
                 // Taken out while it changes: a copy left in the table would make every
                 // change copy its arrays. The last entity stays out until another comes
@@ -404,6 +410,10 @@ public struct Baselines: Projection {
                     var ikBytes = ek.bytes
                     ikBytes.append(kind.rawValue)
                     APIBaselines.put(key, into: &ikBytes)
+                    if ikBytes.count > Baselines.maxKey {
+                        p.overCap[Int(kind.rawValue)] += 1
+                        continue
+                    }
                     let ik = ByteKey(ikBytes)
                     if let i = items.index(forKey: ik) {
                         items.values[i].add(e.time, sum)

@@ -213,6 +213,19 @@ package enum DictEntry: Hashable, Sendable {
         }
     }
 
+    /// The key of the entry in the `dict` database (value -> id): its `keyBytes`, or for
+    /// a string too long for an LMDB key (a principal ARN with a long IAM path; the
+    /// limit is 511 bytes) the tag 2 and the SHA-256 of the string. The `dictr` database
+    /// (id -> value) always keeps the whole `keyBytes`.
+    package var dictKey: [UInt8] {
+        let k = keyBytes
+        guard k.count > DictEntry.longKey else { return k }
+        return k.withUnsafeBytes { [2] + SHA256Digest.hash($0) }
+    }
+
+    /// Longer `keyBytes` are looked up by their digest.
+    static let longKey = 480
+
     package init?(keyBytes b: UnsafeRawBufferPointer) {
         guard let tag = b.first else { return nil }
         if tag == 0 { self = .string(String(decoding: b.dropFirst(), as: UTF8.self)) }

@@ -65,7 +65,12 @@ public struct ProjectionWriter {
 
     /// Appends events to the bank's log **in this transaction** (a subscriber writing
     /// its results back, e.g. findings as events): they commit together with the
-    /// subscriber's state and checkpoint, or not at all. Only for `consume`.
+    /// subscriber's state and checkpoint, or not at all. Only for `consume` and
+    /// `writeSubscriber`.
+    ///
+    /// Append last: dictionary look-ups through a `BankSnapshot` fill the bank's shared
+    /// cache, so a snapshot of this transaction must not resolve dictionary values after
+    /// an append (the ids the append assigned are not committed yet).
     @discardableResult
     public func append(_ events: [Event]) throws -> BankStore.AppendResult {
         guard let bank, let appended else { preconditionFailure("append is only for subscribers in consume") }

@@ -67,6 +67,38 @@ import Testing
         #expect(try bank.status(Baselines()).head == head + 1)
     }
 
+    /// Per-key state keys hold input text: a principal's ARN may be longer than LMDB's
+    /// key limit (IAM paths reach 512 characters). Its window entry is kept under a
+    /// hashed key, read back by the next run, and the finding it leads to is made.
+    @Test func aWindowKeyLongerThanLMDBsLimitIsKept() throws {
+        let dir = temporaryDirectory("long-key")
+        let store = try Store(path: dir, create: true)
+        try store.register(Org(banks: [.init(id: "acme-bank", name: "Acme", accounts: [.init(id: Self.account, name: "prod", ou: "prod")])]))
+        let bank = try store.bank("acme-bank")
+        let who = "arn:aws:iam::111122223333:user/" + String(repeating: "team/", count: 110) + "alice"
+        #expect(who.utf8.count > 511)
+        func login(_ ip: String, _ t: Int64) -> Event {
+            var e = Self.call("ConsoleLogin", ip: ip, ua: "Mozilla/5.0", at: t)
+            e.principal = who
+            e.service = "signin.amazonaws.com"
+            e.eventClass = .authentication
+            return e
+        }
+        _ = try bank.append([login("44.10.20.30", Self.t0)])
+        _ = try DetectionEngine().run(bank)
+        // A second run (a new engine: the state comes back from the store) sees the
+        // sign-in from a distant network 30 minutes later.
+        _ = try bank.append([login("81.2.3.4", Self.t0 + 1_800_000)])
+        _ = try DetectionEngine().run(bank)
+        let f = try bank.findings().filter { $0.type.description == "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B" }
+        #expect(f.count == 1 && f.first?.principal == who)
+        #expect(f.first?.evidence.count == 2)
+        // The store keeps the value in its dictionary under a digest: a look-up by the
+        // principal (postings) finds both sign-ins.
+        let q = try secq(["query", "--store", dir, "--format", "json", "where principal == \"\(who)\" and source == \"cloudtrail\" | stats count() as n"])
+        #expect(q.out == "{\"n\":2}\n", "\(q.err)")
+    }
+
     @Test func batchesOfOneGiveTheSameFindings() throws {
         let (_, one) = try Self.store("behav-batch1")
         let (_, all) = try Self.store("behav-batchall")

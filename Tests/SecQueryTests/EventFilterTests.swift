@@ -34,4 +34,17 @@ import SecModel
         let f = try EventFilter(#"action == "GetPasswordData" and user_agent contains "kali""#, now: 0)
         #expect(events.map(f.matches) == [true, false, false, false, false, false])
     }
+
+    /// `contains` searches bytes for ASCII text and agrees with Swift's `contains` (after
+    /// lower-casing both, as the operator ignores case) on every pair here, non-ASCII
+    /// and decomposed text included.
+    @Test func containsAgreesWithSwift() {
+        let texts = ["Mozilla/5.0 (Kali Linux)", "kali", "", "café", "cafe\u{301}", "e\u{301}", "naïve ☕ tea", "ABCabc", "aaaab"]
+        let needles = ["kali", "", "e", "é", "cafe", "café", "☕", "abc", "aab", "b"]
+        for t in texts {
+            for n in needles {
+                #expect(Eval.bytesContain(t.lowercased(), n) == (n.isEmpty || t.lowercased().contains(n)), "\(t) contains \(n)")
+            }
+        }
+    }
 }
