@@ -36,9 +36,17 @@ public struct ComplianceEvaluator: Sendable {
             switch rule.scope {
             case .resource(let types, let related):
                 var items = changed.filter { types.contains($0.resourceType) }
-                if !related.isDisjoint(with: changedTypes) { items = account.filter { types.contains($0.resourceType) } }
+                // Evaluated again because a related item changed (a VPC's flow log): the
+                // verdict is as of that change, not of the item's own older capture.
+                var relatedTime: Int64? = nil
+                if !related.isDisjoint(with: changedTypes) {
+                    items = account.filter { types.contains($0.resourceType) }
+                    relatedTime = changed.filter { related.contains($0.resourceType) }.map(\.captureTime).max()
+                }
                 for item in items {
-                    if let e = evaluate(rule, item: item, account: account) { out[e.pairKey] = e }
+                    guard var e = evaluate(rule, item: item, account: account) else { continue }
+                    if let t = relatedTime, t > e.evaluatedAt { e.evaluatedAt = t }
+                    out[e.pairKey] = e
                 }
             case .account:
                 guard accountRules else { continue }

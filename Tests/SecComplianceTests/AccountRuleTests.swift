@@ -110,7 +110,7 @@ import Testing
 
     @Test func vpcFlowLogs() {
         let vpc = Items.item(Items.json("AWS::EC2::VPC", id: "vpc-1", conf: "{\"vpcId\":\"vpc-1\",\"cidrBlock\":\"10.0.0.0/16\",\"isDefault\":false}"))
-        let log = Items.item(Items.json("AWS::EC2::FlowLog", id: "fl-1",
+        let log = Items.item(Items.json("AWS::EC2::FlowLog", id: "fl-1", time: "2026-11-05T08:00:00.000Z",
                                         conf: "{\"flowLogId\":\"fl-1\",\"resourceId\":\"vpc-1\",\"trafficType\":\"REJECT\",\"logDestinationType\":\"s3\"}"))
         let policy = CompliancePolicy(disabled: Set(ManagedRules.all.map(\.name)).subtracting(["vpc-flow-logs-enabled"]))
         let ev = ComplianceEvaluator(policy: policy)
@@ -118,6 +118,9 @@ import Testing
         // A new flow log re-evaluates the VPCs of its account.
         let after = ev.evaluate(changed: [log], account: [vpc, log])
         #expect(after.count == 1 && after[0].resourceId == "vpc-1" && after[0].status == .compliant)
+        // As of the flow log's capture (two days after the VPC's): the VPC was not
+        // compliant before the log existed.
+        #expect(after.first?.evaluatedAt == log.captureTime && log.captureTime > vpc.captureTime)
         let strict = ComplianceEvaluator(policy: CompliancePolicy(disabled: policy.disabled,
                                                                   parameters: ["vpc-flow-logs-enabled": ["trafficType": .string("ALL")]]))
         #expect(strict.evaluate(changed: [log], account: [vpc, log]).first?.reason.contains("not trafficType ALL") == true)
