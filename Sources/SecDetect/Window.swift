@@ -38,17 +38,22 @@ public struct WindowStore: Sendable, Codable, Equatable {
 
     /// The key's entries still within `window` of `now`, after pruning them.
     public mutating func entries(_ key: String, now: Int64, window: Int64) -> [WindowEntry] {
-        guard var l = keys[key] else { return [] }
-        let n = l.count
-        l.removeAll { $0.t < now - window }
-        if l.count != n { set(key, l.isEmpty ? nil : l) }
+        guard let current = keys[key] else { return [] }
+        let cutoff = now - window
+        guard current.contains(where: { $0.t < cutoff }) else { return current }
+        var l = keys.removeValue(forKey: key)!
+        l.removeAll { $0.t < cutoff }
+        set(key, l.isEmpty ? nil : l)
         return l
     }
 
     /// Appends an entry; with `distinct`, an earlier entry of the same value is replaced.
     public mutating func add(_ key: String, _ entry: WindowEntry, now: Int64, window: Int64,
                              maxEntries: Int, maxKeys: Int, distinct: Bool = false) {
-        var l = entries(key, now: now, window: window)
+        // Taken out of the table while it changes (a copy left there would make the first
+        // change copy the whole list).
+        var l = keys.removeValue(forKey: key) ?? []
+        l.removeAll { $0.t < now - window }
         if distinct { l.removeAll { $0.v == entry.v } }
         l.append(entry)
         if l.count > maxEntries { l.removeFirst(l.count - maxEntries) }
@@ -65,8 +70,8 @@ public struct WindowStore: Sendable, Codable, Equatable {
                                      distinct: Bool = false) -> [WindowEntry]? {
         add(key, entry, now: now, window: settings.window, maxEntries: settings.threshold, maxKeys: settings.maxKeys,
             distinct: distinct)
-        let l = entries(key, now: now, window: settings.window)
-        guard l.count >= settings.threshold else { return nil }
+        // `add` pruned the key as of `now` (unless eviction took it).
+        guard let l = keys[key], l.count >= settings.threshold else { return nil }
         clear(key)
         return l
     }
