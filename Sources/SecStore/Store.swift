@@ -176,6 +176,8 @@ public final class Store: @unchecked Sendable {
             let env = try Environment(path: dir, maxDBs: 64, mapSize: mapSize)
             try env.copyCompacted(to: tmp)
         }
+        // mdb_env_copy2 creates the file with mode 0666 less the umask: a bank is its owner's alone.
+        chmod(tmp + "/data.mdb", 0o600)
         try Store.fsync(tmp + "/data.mdb")
         try Environment.exclusively(dir: dir) {
             guard rename(tmp + "/data.mdb", dir + "/data.mdb") == 0 else {
