@@ -179,8 +179,9 @@ struct RetentionApplyCommand: ParsableCommand {
                 let started = Date()
                 let bank = try store.bank(id)
                 let cleaned = try dir.map { try Archive.removeUnrecorded(bank: bank, dir: $0) } ?? 0
-                let expiring = try bank.expiring(policy: policy, asOf: asOf).filter { !$0.expiredRows.isEmpty }
-                let held = try bank.expiring(policy: policy, asOf: asOf).reduce(0) { $0 + $1.held }
+                let found = try bank.expiring(policy: policy, asOf: asOf)
+                let expiring = found.filter { !$0.expiredRows.isEmpty }
+                let held = found.reduce(0) { $0 + $1.held }
                 let total = expiring.reduce(0) { $0 + $1.expiredRows.count }
                 var done = RetentionResult(), files = 0, bytes = 0, maxSeq: UInt64 = 0
                 var start = 0
