@@ -36,7 +36,7 @@ let package = Package(
             "SecDetect", "SecQuery", "SecModel", "SecIngest", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "SecCLI", dependencies: [
-            "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect", "SecRules", "SecCompliance",
+            "CDeflate", "SecModel", "SecIngest", "SecStore", "SecQuery", "SecEngine", "SecDetect", "SecRules", "SecCompliance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "secq", dependencies: ["SecCLI"]),

@@ -24,6 +24,7 @@ public struct SecqCommand: ParsableCommand {
             DetectCommand.self, FindingsCommand.self,
             RulesCommand.self,
             ComplianceCommand.self, ConfigCommand.self,
+            RetentionCommand.self, ArchiveCommand.self, CompactCommand.self,
         ]
     )
 

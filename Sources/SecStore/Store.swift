@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import SecModel
 
@@ -132,6 +135,66 @@ public final class Store: @unchecked Sendable {
         let b = try BankStore(id: id, env: EnvironmentRegistry.open(path: dir, maxDBs: 64, mapSize: mapSize))
         openBanks[id] = b
         return b
+    }
+
+    /// What `compact` did.
+    public struct CompactResult: Sendable, Equatable {
+        public var bank: String
+        public var bytesBefore: Int
+        public var bytesAfter: Int
+    }
+
+    /// Rewrites a bank's environment without its free pages and swaps it in.
+    ///
+    /// The compacted copy is written beside the bank (`banks/.<bank>.compact/`), synced,
+    /// then renamed over `data.mdb` in one step while an exclusive lock on the bank's
+    /// `lock.mdb` keeps other processes from opening it; a crash at any point leaves
+    /// either the old file or the new one, whole (a leftover copy is removed by the next
+    /// run). Refuses while another process has the bank open (a writer or a reader: a
+    /// process holding the old file would go on writing to it), and when this process
+    /// has opened it (call before `bank(_:)`).
+    ///
+    /// - Throws: `StoreError(.busy)`, `StoreError(.unknownBank)`, `LMDBError`.
+    public func compact(bank id: String) throws -> CompactResult {
+        lock.lock()
+        let openHere = openBanks[id] != nil
+        lock.unlock()
+        guard Org.isValidBankID(id) else { throw StoreError(.unknownBank, "'\(id)' is not a bank id") }
+        let dir = path + "/banks/" + id
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dir + "/data.mdb") else { throw StoreError(.unknownBank, "bank '\(id)' has no data yet") }
+        if openHere { throw StoreError(.busy, "bank '\(id)' is open in this process; compact it before opening it") }
+        if let pid = Environment.otherHolder(dir: dir) {
+            throw StoreError(.busy, "bank '\(id)' is open in another process (pid \(pid)); stop it and run compact again")
+        }
+        func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
+        let before = size(dir + "/data.mdb")
+        let tmp = path + "/banks/." + id + ".compact"
+        try? fm.removeItem(atPath: tmp)
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            let env = try Environment(path: dir, maxDBs: 64, mapSize: mapSize)
+            try env.copyCompacted(to: tmp)
+        }
+        // mdb_env_copy2 creates the file with mode 0666 less the umask: a bank is its owner's alone.
+        chmod(tmp + "/data.mdb", 0o600)
+        try Store.fsync(tmp + "/data.mdb")
+        try Environment.exclusively(dir: dir) {
+            guard rename(tmp + "/data.mdb", dir + "/data.mdb") == 0 else {
+                throw StoreError(.io, "cannot move the compacted copy of bank '\(id)' into place (errno \(errno))")
+            }
+            try Store.fsync(dir)
+        }
+        try? fm.removeItem(atPath: tmp)
+        return CompactResult(bank: id, bytesBefore: before, bytesAfter: size(dir + "/data.mdb"))
+    }
+
+    /// Flushes a file or directory to disk.
+    package static func fsync(_ p: String) throws {
+        let fd = open(p, O_RDONLY)
+        guard fd >= 0 else { throw StoreError(.io, "cannot open '\(p)' to sync it (errno \(errno))") }
+        defer { close(fd) }
+        guard Glibc.fsync(fd) == 0 else { throw StoreError(.io, "cannot sync '\(p)' (errno \(errno))") }
     }
 
     /// Transactions left open in this process on the catalog and the open banks.

@@ -12,6 +12,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let invalidOrg = Code(rawValue: "invalid-org")
         public static let io = Code(rawValue: "io")
         public static let lmdb = Code(rawValue: "lmdb")
+        public static let invalidPolicy = Code(rawValue: "invalid-policy")
+        public static let busy = Code(rawValue: "busy")
     }
 
     public var code: Code

@@ -1,3 +1,4 @@
+import Foundation
 import SecModel
 
 /// The result of checking one bank's integrity chain.
@@ -5,6 +6,9 @@ public struct VerifyReport: Sendable, Equatable {
     public var bank: String
     public var blocks = 0
     public var events: UInt64 = 0
+    /// Blocks deleted by retention (tombstones in the chain) and the events they held.
+    public var tombstones = 0
+    public var deletedEvents: UInt64 = 0
     public var head: [UInt8] = []
     /// The first problem found, naming the block; nil when the bank verifies.
     public var problem: String?
@@ -20,7 +24,8 @@ extension BankStore {
     /// match, a chain link that does not follow, a gap in the sequence, a block that is
     /// missing or malformed, or a chain head that differs from the one recorded.
     public func verify(progress: ((Int) -> Void)? = nil) throws -> VerifyReport {
-        try read { snap in
+        let tombstones = try projectionDBs.open([BankStore.tombstonesDB], in: env)[BankStore.tombstonesDB]!
+        return try read { snap in
             var report = VerifyReport(bank: id)
             let st = try snap.state()
             var prev = [UInt8](repeating: 0, count: 32)
@@ -51,12 +56,29 @@ extension BankStore {
                         }
                         if h != header.hash || h != link.blockHash { return "content hash mismatch (block was altered)" }
                         return nil
-                    } ?? "block is missing from the log"
+                    } ?? "block is missing from the log, with no retention tombstone (deleted outside retention: tampering)"
                     if let problem = ok {
                         fail(link.key, first, link.lastSeq, problem)
                         return false
                     }
                     report.events += link.lastSeq - first + 1
+                } else {
+                    // A tombstone: the block must be gone and retention must have recorded
+                    // why; anything else is a deletion outside retention.
+                    let record = try BE.bytes(first).withUnsafeBytes { k in
+                        try ReadTxn.get(snap.txn, tombstones, k) { try JSONDecoder().decode(Tombstone.self, from: Data($0)) }
+                    }
+                    guard let record, record.firstSeq == first, record.lastSeq == link.lastSeq,
+                          record.blockHash == SHA256Digest.hex(link.blockHash) else {
+                        fail(link.key, first, link.lastSeq, "tombstone without a retention record (the block was removed outside retention)")
+                        return false
+                    }
+                    if try snap.block(link.key, { _ in true }) == true {
+                        fail(link.key, first, link.lastSeq, "block is marked deleted by retention but is still stored")
+                        return false
+                    }
+                    report.tombstones += 1
+                    report.deletedEvents += UInt64(record.eventsDeleted)
                 }
                 report.blocks += 1
                 progress?(report.blocks)

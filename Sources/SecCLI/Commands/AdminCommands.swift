@@ -141,7 +141,8 @@ struct VerifyCommand: ParsableCommand {
                     failed = true
                     print("FAIL \(id): \(p)")
                 } else {
-                    print("ok   \(id): \(report.blocks) blocks, \(report.events) events, head \(SHA256Hex.of(report.head))")
+                    let deleted = report.tombstones == 0 ? "" : " (\(report.tombstones) deleted by retention, \(report.deletedEvents) events, tombstones verified)"
+                    print("ok   \(id): \(report.blocks) blocks\(deleted), \(report.events) events, head \(SHA256Hex.of(report.head))")
                 }
             }
             if failed { throw ExitCode(1) }

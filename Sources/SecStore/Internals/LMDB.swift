@@ -181,6 +181,56 @@ package final class Environment: @unchecked Sendable {
     /// Flushes buffers to disk.
     package func sync() throws { try check(mdb_env_sync(handle, 1)) }
 
+    /// Writes a copy of the environment into the directory `dir` (as `data.mdb`) without
+    /// its free pages, renumbering pages as it goes (`mdb_env_copy2` with
+    /// `MDB_CP_COMPACT`). "This call can trigger significant file size growth if run in
+    /// parallel with write transactions, because it employs a read-only transaction."
+    /// (lmdb.h): callers make sure no writer runs.
+    package func copyCompacted(to dir: String) throws {
+        try state.enter()
+        defer { state.leave() }
+        try check(mdb_env_copy2(handle, dir, UInt32(MDB_CP_COMPACT)))
+    }
+
+    /// The process (other than this one) that has the environment in `dir` open, if any.
+    ///
+    /// Every process that opens an environment holds a shared `fcntl` lock on the first
+    /// byte of its `lock.mdb` for as long as it has it open (LMDB's `mdb_env_excl_lock`);
+    /// `F_GETLK` for an exclusive lock reports such a holder. Locks of this process are
+    /// never reported (POSIX record locks belong to the process).
+    package static func otherHolder(dir: String) -> Int32? {
+        let fd = open(dir + "/lock.mdb", O_RDWR)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var fl = flock()
+        fl.l_type = Int16(F_WRLCK)
+        fl.l_whence = Int16(SEEK_SET)
+        fl.l_start = 0
+        fl.l_len = 1
+        guard fcntl(fd, F_GETLK, &fl) == 0 else { return nil }
+        return fl.l_type == Int16(F_UNLCK) ? nil : fl.l_pid
+    }
+
+    /// Takes an exclusive lock on the first byte of `dir/lock.mdb` without waiting, so no
+    /// process opens the environment (LMDB waits for it) until `body` returns.
+    ///
+    /// - Throws: `StoreError(.busy)` when another process holds the environment.
+    package static func exclusively<T>(dir: String, _ body: () throws -> T) throws -> T {
+        let fd = open(dir + "/lock.mdb", O_RDWR)
+        guard fd >= 0 else { return try body() }
+        // Closing any descriptor of the file releases the lock: keep this one open.
+        defer { close(fd) }
+        var fl = flock()
+        fl.l_type = Int16(F_WRLCK)
+        fl.l_whence = Int16(SEEK_SET)
+        fl.l_start = 0
+        fl.l_len = 1
+        guard fcntl(fd, F_SETLK, &fl) == 0 else {
+            throw StoreError(.busy, "'\(dir)' is open in another process")
+        }
+        return try body()
+    }
+
     /// Drops this process's mapping of the file's pages (not the data: it stays in the
     /// OS page cache and is mapped again on the next access), so the resident size of
     /// a long ingest does not grow with the store. LMDB maps the file read-only and

@@ -1,0 +1,186 @@
+import Foundation
+import SecModel
+import Testing
+@testable import SecStore
+
+@Suite struct RetentionTests {
+    static let day: Int64 = 86_400_000
+    static let start: Int64 = 1_780_000_000_000 // 2026-05-28
+
+    /// A bank with 40 days of events of one account, appended in batches of 10 days so
+    /// blocks span several days (some straddle any cut-off).
+    func filled(_ t: TempStore) throws -> (BankStore, [Event]) {
+        let bank = try t.store.bank("acme-bank")
+        bank.blockRows = 64
+        var maker = EventMaker(seed: 3)
+        var all: [Event] = []
+        for batch in 0..<4 {
+            var events: [Event] = []
+            for i in 0..<300 {
+                let time = RetentionTests.start + Int64(batch) * 10 * RetentionTests.day + Int64(i) * RetentionTests.day / 30
+                events.append(maker.event(account: i % 3 == 0 ? "111122224444" : "111122223333", time: time))
+            }
+            _ = try bank.append(events)
+            all += events
+        }
+        return (bank, all)
+    }
+
+    func policy(_ json: String) throws -> RetentionPolicy {
+        try RetentionPolicy.parse(Data(json.utf8), file: "test.json", banks: ["acme-bank", "zenith-bank"])
+    }
+
+    func storedTimes(_ bank: BankStore) throws -> [Int64] {
+        try bank.read { snap in try snap.log(from: 1, limit: .max).events.map(\.time) }
+    }
+
+    @Test func deletingExpiredBlocksKeepsTheChainVerifiable() throws {
+        let t = try TempStore()
+        let (bank, all) = try filled(t)
+        let asOf = RetentionTests.start + 40 * RetentionTests.day
+        let p = try policy(#"{"default": {"cloudtrail": "25d"}}"#)
+        let cutoff = asOf - 25 * RetentionTests.day
+        let expiring = try bank.expiring(policy: p, asOf: asOf)
+        // Oracle: the events appended with a time before the cut-off.
+        let expected = all.filter { $0.time < cutoff }.count
+        #expect(expected > 0 && expected < all.count)
+        #expect(expiring.reduce(0) { $0 + $1.expiredRows.count } == expected)
+        #expect(expiring.contains { !$0.whole }, "some block straddles the cut-off")
+        let events = try expiring.map { try bank.events(of: $0) }
+        let r = try bank.deleteExpired(expiring, events: events, archived: [], archiveDir: "", now: asOf)
+        #expect(r.eventsDeleted == expected)
+        let left = try storedTimes(bank)
+        #expect(left.count == all.count - expected)
+        #expect(left.allSatisfy { $0 >= cutoff })
+        #expect(left.sorted() == all.map(\.time).filter { $0 >= cutoff }.sorted())
+        let report = try bank.verify()
+        #expect(report.ok, "\(report.problem ?? "")")
+        #expect(report.tombstones == expiring.count)
+        #expect(report.deletedEvents == UInt64(expected))
+        // Idempotency: appending the kept events again stores nothing; the deleted ones
+        // may come back (their keys went with them).
+        let again = try bank.append(all)
+        #expect(again.stored == expected)
+        #expect(try bank.verify().ok)
+        // Nothing left to delete after a second pass over the same cut-off? The restored
+        // events have expired again, and only they.
+        #expect(try bank.expiring(policy: p, asOf: asOf).reduce(0) { $0 + $1.expiredRows.count } == expected)
+    }
+
+    @Test func legalHoldsWin() throws {
+        let t = try TempStore()
+        let (bank, all) = try filled(t)
+        let asOf = RetentionTests.start + 40 * RetentionTests.day
+        let from = RetentionTests.start + 5 * RetentionTests.day, to = RetentionTests.start + 8 * RetentionTests.day
+        let p = try policy("""
+            {"default": {"*": "20d"}, "legal_holds": [{"bank": "acme-bank", "account": "111122224444",
+             "from": "\(Timestamp.rfc3339(millis: from))", "to": "\(Timestamp.rfc3339(millis: to))", "reason": "case 42"}]}
+            """)
+        let cutoff = asOf - 20 * RetentionTests.day
+        let held = all.filter { $0.time < cutoff && $0.account == "111122224444" && $0.time >= from && $0.time <= to }
+        #expect(!held.isEmpty)
+        let expiring = try bank.expiring(policy: p, asOf: asOf)
+        #expect(expiring.reduce(0) { $0 + $1.held } == held.count)
+        _ = try bank.deleteExpired(expiring, events: try expiring.map { try bank.events(of: $0) }, archived: [], archiveDir: "", now: asOf)
+        let left = try bank.read { snap in try snap.log(from: 1, limit: .max, raw: true).events }
+        #expect(Set(left.filter { $0.time < cutoff }.map(\.raw)) == Set(held.map(\.raw)))
+        #expect(try bank.verify().ok)
+    }
+
+    /// Removes a block's value, raw section and seq entry the way someone with write
+    /// access to the file would, leaving the chain as it was.
+    func removeByHand(_ bank: BankStore, _ key: BlockKey, firstSeq: UInt64, chainToo: Bool = false) throws {
+        try bank.env.write { txn in
+            _ = try key.bytes.withUnsafeBytes { try txn.delete(bank.blocks, $0) }
+            _ = try key.bytes.withUnsafeBytes { try txn.delete(bank.raw, $0) }
+            _ = try BE.bytes(firstSeq).withUnsafeBytes { try txn.delete(bank.seq, $0) }
+            if chainToo { _ = try BE.bytes(firstSeq).withUnsafeBytes { try txn.delete(bank.chain, $0) } }
+        }
+    }
+
+    func aBlock(_ bank: BankStore, index: Int) throws -> (UInt64, BlockKey) {
+        var all: [(UInt64, BlockKey)] = []
+        try bank.read { snap in try snap.blocksInSequence { all.append(($0, $1)); return true } }
+        return all[index]
+    }
+
+    @Test func aBlockDeletedByHandFailsVerifyNamingIt() throws {
+        let t = try TempStore()
+        let (bank, _) = try filled(t)
+        #expect(try bank.verify().ok)
+        let (first, key) = try aBlock(bank, index: 3)
+        try removeByHand(bank, key, firstSeq: first)
+        let report = try bank.verify()
+        #expect(!report.ok)
+        #expect(report.badBlock == key)
+        #expect(report.problem?.contains("block \(key.blockSeq) (seq \(first)-") == true, "\(report.problem ?? "")")
+        #expect(report.problem?.contains("no retention tombstone") == true)
+    }
+
+    @Test func aBlockAndItsChainEntryDeletedByHandFailVerify() throws {
+        let t = try TempStore()
+        let (bank, _) = try filled(t)
+        let (first, key) = try aBlock(bank, index: 2)
+        try removeByHand(bank, key, firstSeq: first, chainToo: true)
+        let report = try bank.verify()
+        #expect(!report.ok)
+        #expect(report.problem?.contains("sequence gap: expected a block starting at seq \(first)") == true, "\(report.problem ?? "")")
+    }
+
+    @Test func aForgedTombstoneFailsVerify() throws {
+        let t = try TempStore()
+        let (bank, _) = try filled(t)
+        let (first, key) = try aBlock(bank, index: 1)
+        try removeByHand(bank, key, firstSeq: first)
+        // Mark the chain entry deleted, as retention would, but without its record.
+        try bank.env.write { txn in
+            var link = try BE.bytes(first).withUnsafeBytes { k in try txn.get(bank.chain, k) { try ChainLink(decoding: $0) } }!
+            link.kind = .tombstone
+            try txn.put(bank.chain, BE.bytes(first), link.encoded)
+        }
+        let report = try bank.verify()
+        #expect(report.badBlock == key)
+        #expect(report.problem?.contains("tombstone without a retention record") == true, "\(report.problem ?? "")")
+    }
+
+    @Test(arguments: [
+        (#"{"default": {"cloudtrail": "90 days"}}"#, "'default.cloudtrail' must be a period"),
+        (#"{"default": {"cloudtrial": "90d"}}"#, "'default.cloudtrial' is not a source"),
+        (#"{"banks": {"acme": {"*": "1y"}}}"#, "'banks.acme' is not a registered bank"),
+        (#"{"banks": {"acme-bank": {"accounts": {"123": {"*": "1y"}}}}}"#, "'banks.acme-bank.accounts.123' is not a 12-digit account id"),
+        (#"{"legal_holds": [{"bank": "acme-bank"}]}"#, "'legal_holds[0].reason' is required"),
+        (#"{"legal_holds": [{"bank": "acme-bank", "reason": "x", "from": "yesterday"}]}"#, "'legal_holds[0].from' must be an RFC 3339 time"),
+        (#"{"defaults": {}}"#, "'defaults' is not a key of a retention policy"),
+        ("{", "is not valid JSON"),
+    ])
+    func policyErrorsNameTheFileAndKey(_ json: String, _ message: String) throws {
+        do {
+            _ = try policy(json)
+            Issue.record("accepted \(json)")
+        } catch let e as StoreError {
+            #expect(e.code == .invalidPolicy)
+            #expect(e.message.hasPrefix("retention policy 'test.json': "), "\(e.message)")
+            #expect(e.message.contains(message), "\(e.message)")
+        }
+    }
+
+    @Test func periodsComeFromTheMostSpecificScope() throws {
+        let p = try policy("""
+            {"default": {"cloudtrail": "400d", "vpcflow": "90d", "finding": "7y", "*": "365d"},
+             "banks": {"acme-bank": {"vpcflow": "30d", "accounts": {"111122223333": {"cloudtrail": "forever", "*": "2w"}}}}}
+            """)
+        let d = RetentionTests.day
+        #expect(p.period(bank: "acme-bank", account: "111122223333", source: .cloudtrail) == nil)
+        #expect(p.period(bank: "acme-bank", account: "111122223333", source: .alb)?.millis == 14 * d)
+        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .vpcflow)?.millis == 30 * d)
+        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .cloudtrail)?.millis == 400 * d)
+        #expect(p.period(bank: "zenith-bank", account: "999988887777", source: .finding)?.millis == 7 * 365 * d)
+        #expect(p.period(bank: "zenith-bank", account: "999988887777", source: .rds)?.rule == "default.*=1y")
+    }
+
+    @Test func compactRefusesABankThisProcessHasOpen() throws {
+        let t = try TempStore()
+        _ = try filled(t)
+        #expect(throws: StoreError.self) { try t.store.compact(bank: "acme-bank") }
+    }
+}
