@@ -122,11 +122,6 @@ public struct DetectionEngine: Sendable {
     /// with `#`); each batch writes the next number.
     static let generationKey = Array("#generation".utf8)
 
-    /// One batch in one transaction; nil when the subscriber is at the head.
-    public func runBatch(_ bank: BankStore, batch: Int) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
-        var cache: StateCache? = nil
-        return try runBatch(bank, batch: batch, cache: &cache)
-    }
 
     /// The detectors with the state the bank holds: `cache` when its generation is the
     /// bank's, else decoded (whole states from `state`, per-key states from `keyed`).
@@ -171,6 +166,8 @@ public struct DetectionEngine: Sendable {
         try stateDB.put(Self.generationKey, withUnsafeBytes(of: (generation &+ 1).littleEndian) { Array($0) })
     }
 
+    /// One batch in one transaction, starting from `cache` when it is current (and
+    /// leaving the committed detectors there); nil when the subscriber is at the head.
     func runBatch(_ bank: BankStore, batch: Int, cache: inout StateCache?) throws -> (events: Int, newFindings: Int, updatedFindings: Int, suppressedFindings: Int)? {
         var result = (events: 0, newFindings: 0, updatedFindings: 0, suppressedFindings: 0)
         var ran = false

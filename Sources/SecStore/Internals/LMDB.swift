@@ -192,6 +192,16 @@ package final class Environment: @unchecked Sendable {
         try check(mdb_env_copy2(handle, dir, UInt32(MDB_CP_COMPACT)))
     }
 
+    /// An exclusive record lock on the first byte of a file (LMDB's own lock on `lock.mdb`).
+    private static func firstByteWriteLock() -> flock {
+        var fl = flock()
+        fl.l_type = Int16(F_WRLCK)
+        fl.l_whence = Int16(SEEK_SET)
+        fl.l_start = 0
+        fl.l_len = 1
+        return fl
+    }
+
     /// The process (other than this one) that has the environment in `dir` open, if any.
     ///
     /// Every process that opens an environment holds a shared `fcntl` lock on the first
@@ -202,11 +212,7 @@ package final class Environment: @unchecked Sendable {
         let fd = open(dir + "/lock.mdb", O_RDWR)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var fl = flock()
-        fl.l_type = Int16(F_WRLCK)
-        fl.l_whence = Int16(SEEK_SET)
-        fl.l_start = 0
-        fl.l_len = 1
+        var fl = firstByteWriteLock()
         guard fcntl(fd, F_GETLK, &fl) == 0 else { return nil }
         return fl.l_type == Int16(F_UNLCK) ? nil : fl.l_pid
     }
@@ -220,11 +226,7 @@ package final class Environment: @unchecked Sendable {
         guard fd >= 0 else { return try body() }
         // Closing any descriptor of the file releases the lock: keep this one open.
         defer { close(fd) }
-        var fl = flock()
-        fl.l_type = Int16(F_WRLCK)
-        fl.l_whence = Int16(SEEK_SET)
-        fl.l_start = 0
-        fl.l_len = 1
+        var fl = firstByteWriteLock()
         guard fcntl(fd, F_SETLK, &fl) == 0 else {
             throw StoreError(.busy, "'\(dir)' is open in another process")
         }
