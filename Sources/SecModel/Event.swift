@@ -9,6 +9,17 @@ public enum Source: String, Sendable, CaseIterable, Codable {
         guard Int(code) < Source.allCases.count else { return nil }
         self = Source.allCases[Int(code)]
     }
+
+    /// Whether an event of this source is known by its place rather than by an id of its
+    /// own: a text log line, identified by its offset in its file (or, once moved within
+    /// or restored to its bank's log, by its sequence number there), not by an
+    /// idempotency key.
+    public var isPositional: Bool {
+        switch self {
+        case .vpcflow, .alb, .elb, .nlb, .s3access, .cloudfront, .route53, .rds: return true
+        case .cloudtrail, .guardduty, .config, .finding, .compliance: return false
+        }
+    }
 }
 
 /// OCSF-aligned event class.
@@ -39,6 +50,10 @@ public struct Event: Sendable, Equatable {
     /// Event time in milliseconds since the Unix epoch (UTC).
     public var time: Int64
     public var seq: UInt64 = 0
+    /// For an event appended again to its bank's log (moved out of a block retention
+    /// rewrote, or restored from an archive): its sequence number before, so
+    /// subscribers that had read it there do not read it twice. 0 otherwise.
+    public var originSeq: UInt64 = 0
     public var bank: String = ""
     public var account: String
     public var ou: String? = nil

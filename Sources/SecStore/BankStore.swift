@@ -42,6 +42,8 @@ public final class BankStore: @unchecked Sendable {
         // Opened with the bank so that snapshots can read the baselines' feed and profiles
         // (a store that cannot create them, read-only, reads an empty feed).
         _ = try? projectionDBs.open(Baselines.databases.map { BankStore.databaseName(Baselines(), $0) }, in: env)
+        // Readers look these up on every batch (see Replay.swift).
+        _ = try? projectionDBs.open([BankStore.originsDB, BankStore.seenDB], in: env)
     }
 
     // MARK: - State
@@ -185,6 +187,8 @@ public final class BankStore: @unchecked Sendable {
         let rows: [[UInt64]]
         let keys: [[IDKey?]]
         let duplicates: Int
+        /// Whether some event carries an old sequence number (`Event.originSeq`).
+        let hasOrigins: Bool
         public var count: Int { drafts.reduce(0) { $0 + $1.count } }
     }
 
@@ -207,11 +211,13 @@ public final class BankStore: @unchecked Sendable {
         precondition(origins.count == events.count, "one origin (or nil) per part")
         var keys: [IDKey?] = []
         var rowIDs: [UInt64] = []
+        var hasOrigins = false
         for (p, part) in events.enumerated() {
             let positional = origins[p] != nil
             for i in part.indices {
                 keys.append(positional ? nil : BankStore.idempotencyKey(part[i]))
                 rowIDs.append(UInt64(p) << 32 | UInt64(i))
+                if part[i].originSeq != 0 { hasOrigins = true }
             }
         }
         @inline(__always) func ev(_ k: Int) -> (Int, Int) { (Int(rowIDs[k] >> 32), Int(rowIDs[k] & 0xffff_ffff)) }
@@ -294,7 +300,7 @@ public final class BankStore: @unchecked Sendable {
         let rawLevel = self.rawLevel
         let drafts = BankStore.parallelMap(rows) { r in BankStore.draft(events, r, rawLevel: rawLevel) }
         return PreparedBatch(events: events, origins: origins, drafts: drafts, rows: rows,
-                             keys: chunks.map { $0.map { keys[$0] } }, duplicates: duplicates)
+                             keys: chunks.map { $0.map { keys[$0] } }, duplicates: duplicates, hasOrigins: hasOrigins)
     }
 
     static func draft(_ events: [[Event]], _ rows: [UInt64], rawLevel: Int32) -> BlockDraft {
@@ -308,7 +314,8 @@ public final class BankStore: @unchecked Sendable {
     /// Events another writer stored since `prepare` are dropped here (their block is
     /// encoded again without them), so a race never stores anything twice.
     public func commit(_ batch: PreparedBatch) throws -> AppendResult {
-        let (result, newEntries) = try env.write { txn in try commit(batch, in: &txn) }
+        let originsDB = batch.hasOrigins ? try replayHandles().origins : nil
+        let (result, newEntries) = try env.write { txn in try commit(batch, originsDB: originsDB, in: &txn) }
         notifyAppended()
         cache(newEntries)
         return result
@@ -319,12 +326,20 @@ public final class BankStore: @unchecked Sendable {
     /// assigns stay out of the shared cache (the transaction may still abort); the
     /// caller tells followers after its commit.
     func append(_ events: [Event], in txn: TxnRef) throws -> AppendResult {
+        try append(parts: [events], origins: [nil], originsDB: nil, in: txn)
+    }
+
+    /// `append(parts:origins:)` inside a write transaction that is already open;
+    /// `originsDB` (from `replayHandles`, opened before the transaction) is needed when
+    /// events carry old sequence numbers.
+    func append(parts: [[Event]], origins: [PartOrigin?], originsDB: DB?, in txn: TxnRef) throws -> AppendResult {
         var w = WriteTxn(borrowing: txn.txn)
-        return try commit(prepare(parts: [events], origins: [nil], within: txn), in: &w).0
+        return try commit(prepare(parts: parts, origins: origins, within: txn), originsDB: originsDB, in: &w).0
     }
 
     /// The write half of `commit`, in the caller's transaction.
-    private func commit(_ batch: PreparedBatch, in txn: inout WriteTxn) throws -> (AppendResult, EntryMap) {
+    private func commit(_ batch: PreparedBatch, originsDB: DB?, in txn: inout WriteTxn) throws -> (AppendResult, EntryMap) {
+        precondition(!batch.hasOrigins || originsDB != nil, "events with old sequence numbers need the origins database")
         let rawLevel = self.rawLevel
         var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
         var result = AppendResult()
@@ -339,6 +354,7 @@ public final class BankStore: @unchecked Sendable {
         for (d, prepared) in batch.drafts.enumerated() {
             var draft = prepared
             var rowKeys = batch.keys[d]
+            var rows = batch.rows[d]
             var stillNew: [Int] = []
             for (r, key) in rowKeys.enumerated() {
                 let stored: Bool
@@ -354,7 +370,8 @@ public final class BankStore: @unchecked Sendable {
             if stillNew.count < rowKeys.count {
                 result.duplicates += rowKeys.count - stillNew.count
                 if stillNew.isEmpty { continue }
-                draft = BankStore.draft(batch.events, stillNew.map { batch.rows[d][$0] }, rawLevel: rawLevel)
+                rows = stillNew.map { batch.rows[d][$0] }
+                draft = BankStore.draft(batch.events, rows, rawLevel: rawLevel)
                 rowKeys = stillNew.map { rowKeys[$0] }
             }
             var dictIDs: [[UInt32]] = []
@@ -392,6 +409,9 @@ public final class BankStore: @unchecked Sendable {
                 guard let k else { continue }
                 var v = (firstSeq + UInt64(row)).littleEndian
                 try k.withBytes { kb in try withUnsafeBytes(of: &v) { vb in try txn.put(ids, kb, vb) } }
+            }
+            if batch.hasOrigins, let originsDB {
+                try BankStore.recordOrigins(batch.events, rows: rows, firstSeq: firstSeq, db: originsDB, in: TxnRef(txn.txn))
             }
             st.maxSpan = max(st.maxSpan, draft.tMax - draft.tMin)
             st.tMin = min(st.tMin, draft.tMin); st.tMax = max(st.tMax, draft.tMax)

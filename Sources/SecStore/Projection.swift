@@ -240,6 +240,8 @@ extension BankStore {
                     for db in state.values { try ref.empty(db) }
                     cp = nil
                 }
+                let reader = BankStore.projectionReader(P.name)
+                if cp == nil { try forgetRead(reader, in: ref) }
                 let from = (cp?.seq ?? 0) + 1
                 let snap = BankSnapshot(bank: self, txn: txn.txn)
                 let head = try snap.state().nextSeq - 1
@@ -247,7 +249,11 @@ extension BankStore {
                     if cp == nil { try BankStore.writeCheckpoint(ref, checkpoints, P.name, version: P.version, seq: head) }
                     return (0, head, head)
                 }
-                let run = try snap.log(from: from, limit: batch, fields: P.fields, raw: P.needsRaw, sources: P.sources)
+                var run = try snap.log(from: from, limit: batch, fields: P.fields, raw: P.needsRaw, sources: P.sources)
+                if let first = run.events.first?.seq, let last = run.events.last?.seq {
+                    let skip = try alreadyRead(reader, first, last, in: ref)
+                    if !skip.isEmpty { run.events.removeAll { skip.contains($0.seq) } }
+                }
                 try p.fold(run.events, into: ProjectionWriter(txn: ref, dbs: state))
                 let checkpoint = run.next - 1
                 try BankStore.writeCheckpoint(ref, checkpoints, P.name, version: P.version, seq: checkpoint)
@@ -274,6 +280,7 @@ extension BankStore {
             let ref = TxnRef(txn.txn)
             for db in state.values { try ref.empty(db) }
             try BankStore.writeCheckpoint(ref, checkpoints, type(of: p).name, version: type(of: p).version, seq: 0)
+            try forgetRead(BankStore.projectionReader(type(of: p).name), in: ref)
         }
         return try catchUp(p, batch: batch, progress: progress)
     }

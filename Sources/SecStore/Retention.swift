@@ -164,8 +164,11 @@ extension BankStore {
     /// are archived: each block's value, raw section, seq entry, postings and
     /// idempotency keys go; its chain entry becomes a tombstone (same link, so the chain
     /// still verifies) with a record of the rule, cut-off and time; the rows of a block
-    /// that do not expire move to a new block at the head of the log. `archived` is
-    /// recorded in the same transaction, so the manifest names exactly what was deleted.
+    /// that do not expire move to a new block at the head of the log, keeping their
+    /// identity (idempotency key, or old sequence number for text log lines) and their
+    /// old sequence number, so readers that had read them do not read them again (see
+    /// Replay.swift). `archived` is recorded in the same transaction, so the manifest
+    /// names exactly what was deleted.
     ///
     /// - Parameters:
     ///   - events: per block, every event of it (from `events(of:)`).
@@ -175,12 +178,16 @@ extension BankStore {
                               now: Int64) throws -> RetentionResult {
         precondition(batch.count == events.count)
         let (tombstonesDB, archiveDB) = try retentionDBs()
+        let replay = try replayHandles()
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let result = try env.write { txn -> RetentionResult in
             var result = RetentionResult()
             var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
             var kept: [Event] = []
+            /// Sequence numbers of kept events that had an idempotency key.
+            var keyed = Set<UInt64>()
+            var leaving: [ClosedRange<UInt64>] = []
             for (b, block) in batch.enumerated() {
                 let kb = block.key.bytes
                 let firstKey = BE.bytes(block.firstSeq)
@@ -210,9 +217,12 @@ extension BankStore {
                     let key = BankStore.idempotencyKey(e)
                     try key.withBytes { k in
                         let s = try txn.get(ids, k) { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-                        if s == e.seq { _ = try txn.delete(ids, k) }
+                        if s == e.seq { _ = try txn.delete(ids, k); keyed.insert(e.seq) }
                     }
                 }
+                // Old numbers of rows that had been moved or restored before.
+                try BankStore.forgetOrigins(block.firstSeq, block.lastSeq, replay.origins, in: TxnRef(txn.txn))
+                leaving.append(block.firstSeq...block.lastSeq)
                 _ = try kb.withUnsafeBytes { try txn.delete(blocks, $0) }
                 _ = try kb.withUnsafeBytes { try txn.delete(raw, $0) }
                 _ = try firstKey.withUnsafeBytes { try txn.delete(seq, $0) }
@@ -221,7 +231,7 @@ extension BankStore {
                 try txn.put(chain, firstKey, tomb.encoded)
                 let expired = Set(block.expiredRows)
                 let keep = events[b].indices.filter { !expired.contains($0) }
-                kept += keep.map { events[b][$0] }
+                kept += keep.map { var e = events[b][$0]; e.originSeq = e.seq; return e }
                 let record = Tombstone(firstSeq: block.firstSeq, lastSeq: block.lastSeq, blockHash: SHA256Digest.hex(link.blockHash),
                                        rule: block.rule, cutoff: block.cutoff, deletedAt: now,
                                        eventsDeleted: expired.count, eventsKept: keep.count)
@@ -244,8 +254,10 @@ extension BankStore {
                 e = try next.withUnsafeBytes { try c.seek($0) }
             }
             try txn.put(meta, State.key, st.encoded)
+            try markRead(leaving, replay, in: TxnRef(txn.txn))
             if !kept.isEmpty {
-                let r = try append(kept, in: TxnRef(txn.txn))
+                let (parts, origins) = BankStore.identityParts(kept, keyed: { keyed.contains($0.seq) }, bank: id)
+                let r = try append(parts: parts, origins: origins, originsDB: replay.origins, in: TxnRef(txn.txn))
                 guard r.stored == kept.count else {
                     throw StoreError(.corrupt, "rewriting straddling blocks stored \(r.stored) of \(kept.count) events")
                 }

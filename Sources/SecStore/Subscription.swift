@@ -149,6 +149,7 @@ extension BankStore {
             case .at(let s): cp = s > 0 ? s - 1 : 0
             }
             try BankStore.putCheckpoint(ref, db, key, cp)
+            try forgetRead(BankStore.subscriberReader(key), in: ref)
             return (cp, true)
         }
     }
@@ -171,7 +172,10 @@ extension BankStore {
     public func deleteSubscriber(_ name: String, log: String = "events") throws -> Bool {
         let db = try subscribersHandle()
         let key = try BankStore.subscriberKey(log, name)
-        return try env.write { txn in try key.withUnsafeBytes { try TxnRef(txn.txn).delete(db, $0) } }
+        return try env.write { txn in
+            try forgetRead(BankStore.subscriberReader(key), in: TxnRef(txn.txn))
+            return try key.withUnsafeBytes { try TxnRef(txn.txn).delete(db, $0) }
+        }
     }
 
     /// Reads the next items of the log after the subscriber's checkpoint, without moving it.
@@ -185,7 +189,7 @@ extension BankStore {
             }
             let head = try log.head(snap)
             let run = try log.read(snap, from: cp + 1, limit: limit)
-            return (run.items, run.next, head, cp)
+            return (try unread(run.items, log: log, key: key, in: TxnRef(snap.txn)), run.next, head, cp)
         }
     }
 
@@ -218,12 +222,22 @@ extension BankStore {
             }
             let run = try log.read(BankSnapshot(bank: self, txn: txn.txn), from: cp + 1, limit: limit)
             guard run.next - 1 > cp else { return 0 }
-            try body(run.items, ProjectionWriter(txn: ref, dbs: dbs, bank: self, appended: appended))
+            let items = try unread(run.items, log: log, key: key, in: ref)
+            try body(items, ProjectionWriter(txn: ref, dbs: dbs, bank: self, appended: appended))
             try BankStore.putCheckpoint(ref, db, key, run.next - 1)
-            return run.items.count
+            return items.count
         }
         if appended.value { notifyAppended() }
         return n
+    }
+
+    /// The items of the event log the subscriber has not read before: without events
+    /// moved or restored whose old sequence number it had read (see Replay.swift).
+    private func unread<L: SubscribableLog>(_ items: [(seq: UInt64, item: L.Item)], log: L, key: [UInt8],
+                                            in txn: TxnRef) throws -> [(seq: UInt64, item: L.Item)] {
+        guard log.name == EventLog().name, let first = items.first?.seq, let last = items.last?.seq else { return items }
+        let skip = try alreadyRead(BankStore.subscriberReader(key), first, last, in: txn)
+        return skip.isEmpty ? items : items.filter { !skip.contains($0.seq) }
     }
 
     /// The database a subscriber wrote through `consume`, entries in key order.
