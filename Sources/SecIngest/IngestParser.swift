@@ -10,6 +10,7 @@ public final class ParseScratch {
     private(set) lazy var route53 = Route53Normaliser()
     private(set) lazy var guardDuty = GuardDutyNormaliser()
     private(set) lazy var config = ConfigNormaliser()
+    private(set) lazy var archive = ArchiveNormaliser()
     /// Strings that repeat from line to line in the text formats (interface ids, load
     /// balancer names, user agents), shared by the inputs this thread parses. Exclusivity
     /// checks are off for speed: one thread at a time, one parser call at a time.
@@ -80,6 +81,7 @@ public enum IngestParser {
         case .rdsMySQL: RDSParser.parseMySQL(bytes, offset: offset, line: line, context: context, into: &out)
         case .guardduty: return GuardDutyParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         case .config: return ConfigParser.parse(bytes: bytes, offset: offset, line: line, context: context)
+        case .archive: return ArchiveParser.parse(bytes: bytes, offset: offset, line: line, context: context)
         }
         return out
     }

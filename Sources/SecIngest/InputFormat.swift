@@ -24,6 +24,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case guardduty
     /// AWS Config snapshot and history files, change notifications.
     case config
+    /// secq's own archive (`secq retention apply --archive`): each line an event with
+    /// its raw record, restored as it was (see `ArchiveParser`).
+    case archive = "secq-archive"
 
     /// Whether a record's identity is its place in its file (a text log line without an
     /// id of its own), so the store remembers which byte ranges of a file it holds
@@ -31,7 +34,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     public var isPositional: Bool {
         switch self {
         case .vpcflow, .alb, .elb, .nlb, .s3access, .cloudfront, .route53, .rdsPostgres, .rdsMySQL: return true
-        case .cloudtrail, .cloudtrailDigest, .guardduty, .config: return false
+        case .cloudtrail, .cloudtrailDigest, .guardduty, .config, .archive: return false
         }
     }
 
@@ -70,6 +73,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// The format an S3 key layout implies, if any (`.alb` standing for the load
     /// balancer family).
     static func detect(path: String) -> InputFormat? {
+        if ArchiveParser.recognises(path: path) { return .archive }
         let hints = PathHints(path: path)
         guard let service = hints.service else { return nil }
         switch service {
@@ -94,6 +98,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
             // A finding or a configuration item may hold CloudTrail's key names deep
             // inside (a finding about an API call). These two look only at the first
             // object's own keys, which no CloudTrail record has, so they go first.
+            // An archive line holds any of them in its raw record: first of all.
+            if ArchiveParser.recognises(body) { return .archive }
             if GuardDutyParser.recognises(body) { return .guardduty }
             if ConfigParser.recognises(body) { return .config }
             if isCloudTrail(body) { return .cloudtrail }

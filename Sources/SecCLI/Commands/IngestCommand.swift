@@ -14,9 +14,11 @@ struct IngestCommand: ParsableCommand {
         Accepts files (plain or .gz), directories (read recursively, in path order) and '-' \
         for standard input. Reads CloudTrail, VPC flow logs, ALB/Classic ELB/NLB access logs, \
         S3 server access logs, CloudFront standard logs, Route 53 Resolver query logs, RDS \
-        PostgreSQL logs and MySQL audit logs, GuardDuty findings and AWS Config files. The \
-        format is recognised from the S3 key layout (AWSLogs/<account>/<service>/...) or the \
-        content; --format overrides.
+        PostgreSQL logs and MySQL audit logs, GuardDuty findings and AWS Config files, and \
+        secq's own archives ('secq retention apply --archive DIR': each event restored as \
+        it was, once). The format is recognised from the S3 key layout \
+        (AWSLogs/<account>/<service>/...), an archive's layout, or the content; --format \
+        overrides.
 
         A record's account is its own when it carries one, else the path's \
         (AWSLogs/<account>/... or a directory named by 12 digits), else --account. Each \
@@ -30,6 +32,7 @@ struct IngestCommand: ParsableCommand {
           secq ingest --account 111122223333 cloudfront-logs/
           zcat trail.json.gz | secq ingest -
           secq ingest --detect --threat-list bad-ips.txt AWSLogs/
+          secq ingest /archive/secq/source=cloudtrail/bank=acme-bank/
         """)
 
     @OptionGroup var options: StoreOptions

@@ -134,8 +134,9 @@ struct RetentionApplyCommand: ParsableCommand {
         range, block hash, rule, time), and the files are recorded in the bank's manifest \
         (also written as DIR/_manifest-BANK.json). A block straddling the cut-off is \
         rewritten without its expired events (the rest move to a new block at the head of \
-        the log, so subscribers read them again). Events under a legal hold stay. \
-        'secq verify' still verifies the chain; 'secq archive verify DIR' checks the archive.
+        the log; subscribers and projections that had read them do not read them again). \
+        Events under a legal hold stay. 'secq verify' still verifies the chain; 'secq \
+        archive verify DIR' checks the archive; 'secq ingest DIR' restores it.
 
         Safe to interrupt: run it again (with the same --as-of) and it finishes; files an \
         interrupted run wrote but did not record are rewritten.

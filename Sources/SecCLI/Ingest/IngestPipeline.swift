@@ -396,8 +396,40 @@ package final class IngestPipeline: @unchecked Sendable {
         out.events = []
         let positional = format.isPositional && path != "-" && !digest.isEmpty
         precondition(out.eventOffsets.count == events.count, "a parser gives one offset per event")
+        if format == .archive {
+            routeRestored(events, offsets: out.eventOffsets, file: id, path: path, digest: digest, now: now, quarantine: &quarantine)
+            return
+        }
         route(events, offsets: out.eventOffsets, origin: positional ? (digest, range) : nil, file: id, path: path,
               digest: digest, now: now, format: format, header: header, quarantine: &quarantine)
+    }
+
+    /// Routes events restored from an archive so each keeps its identity: those with an
+    /// idempotency key by it, text log lines by their old sequence number in their
+    /// bank (runs of consecutive numbers, each a part placed in the bank's sequence
+    /// space), so restoring the same events twice stores them once.
+    private func routeRestored(_ events: [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
+                               quarantine: inout [Store.QuarantineEntry]) {
+        var start = 0
+        while start < events.count {
+            let first = events[start]
+            let placed = first.source.isPositional && owners[first.account]?.bank == first.bank
+            var end = start + 1
+            while end < events.count {
+                let e = events[end]
+                let same = e.source.isPositional == first.source.isPositional && e.bank == first.bank
+                    && owners[e.account]?.bank == e.bank
+                guard same, !placed || e.originSeq == events[end - 1].originSeq + 1 else { break }
+                end += 1
+            }
+            let run = Array(events[start..<end])
+            let origin = placed ? (BankStore.sequenceSpace(bank: first.bank),
+                                   Int64(run[0].originSeq) ..< Int64(run[run.count - 1].originSeq) + 1) : nil
+            route(run, offsets: Array(offsets[start..<end]), identities: placed ? run.map { Int64($0.originSeq) } : nil,
+                  origin: origin, file: file, path: path, digest: digest, now: now, format: .archive, header: nil,
+                  quarantine: &quarantine)
+            start = end
+        }
     }
 
     /// Events dated more than this after the ingest are flagged (milliseconds: 1 day).
@@ -422,7 +454,11 @@ package final class IngestPipeline: @unchecked Sendable {
     /// Sends each event to its bank's batch, refusing accounts no bank (or another bank
     /// than `--bank`) owns. The usual input (one account, so one bank) is passed on as
     /// one part without copying an event.
-    private func route(_ events: consuming [Event], offsets: [Int64], origin: ([UInt8], Range<Int64>)?, file: Int,
+    ///
+    /// - Parameter identities: for a positional part, each event's place in `origin`'s
+    ///   space when it is not its file offset (events restored from an archive).
+    private func route(_ events: consuming [Event], offsets: [Int64], identities: [Int64]? = nil,
+                       origin: ([UInt8], Range<Int64>)?, file: Int,
                        path: String, digest: [UInt8], now: Int64, format: InputFormat, header: String?,
                        quarantine: inout [Store.QuarantineEntry]) {
         var events = events
@@ -449,6 +485,10 @@ package final class IngestPipeline: @unchecked Sendable {
                 refuse(i, "account '\(events[i].account)' belongs to no registered bank")
                 continue
             }
+            if !events[i].bank.isEmpty && events[i].bank != owner.bank {
+                refuse(i, "archived from bank '\(events[i].bank)', but account '\(events[i].account)' belongs to bank '\(owner.bank)' now")
+                continue
+            }
             if let only = options.bank, owner.bank != only {
                 refuse(i, "account '\(events[i].account)' belongs to bank '\(owner.bank)', not '\(only)' named by --bank",
                        bank: owner.bank)
@@ -463,12 +503,12 @@ package final class IngestPipeline: @unchecked Sendable {
         var offsetsByBank: [String: [Int64]] = [:]
         if banks.count == 1, !bankOf.contains(nil) {
             byBank[banks.first!] = events
-            offsetsByBank[banks.first!] = offsets
+            offsetsByBank[banks.first!] = identities ?? offsets
         } else {
             for i in events.indices {
                 guard let b = bankOf[i] else { continue }
                 byBank[b, default: []].append(events[i])
-                if origin != nil { offsetsByBank[b, default: []].append(offsets[i]) }
+                if origin != nil { offsetsByBank[b, default: []].append(identities?[i] ?? offsets[i]) }
             }
         }
         guard !byBank.isEmpty else { return }
