@@ -8,11 +8,13 @@ import SecModel
 /// per bank (`_manifest-B.json`).
 ///
 /// Re-importing rebuilds each event from its line, field for field, with its original
-/// record, so a restored event is the event that was archived. It keeps its bank's old
-/// sequence number (`Event.originSeq`, from `seq`) and its bank (`Event.bank`, checked
-/// against the bank that owns the account now), so the store keeps it apart from
+/// record, so a restored event is the event that was archived. It keeps its bank
+/// (`Event.bank`, checked against the bank that owns the account now) and, when the line
+/// comes from the log it is restored to (its `log` is the bank's `lineage`), its old
+/// sequence number (`Event.originSeq`, from `seq`), so the store keeps it apart from
 /// everything else: a CloudTrail record (or any record with an idempotency key) by its
-/// key as before, a text log line by its old sequence number.
+/// key as before, a text log line by its old sequence number. A line from another log
+/// (another store, or a bank created again) is restored as a new event.
 enum ArchiveParser {
     /// Whether the path is an archive's: a Hive partition `source=.../bank=...` or a
     /// manifest `_manifest-BANK.json`.
@@ -54,15 +56,20 @@ final class ArchiveNormaliser: JSONRecordNormaliser {
 
     static let layout = JSONLayout(
         recordName: "secq archive line", documentKeys: [], documentFirstKeys: [],
-        recordStartKeys: ["time"], recordKeys: Field.allCases.map(\.rawValue) + ["raw", "raw_base64"])
+        recordStartKeys: ["time"], recordKeys: Field.allCases.map(\.rawValue) + ["raw", "raw_base64", "log"])
 
     func normalise(_ record: UnsafeRawBufferPointer, context: ParseContext, into events: inout [Event]) -> JSONRecordResult {
         guard scanner.count > 0, scanner[0].kind == .object else { return .refused("not a secq archive line (not a JSON object)") }
         var slots: [Field: Int] = [:]
-        var raw = -1, raw64 = -1
+        var raw = -1, raw64 = -1, log = -1
         tape.forEachMember(0) { k, i in
             let key = String(decoding: k, as: UTF8.self)
-            if key == "raw" { raw = i } else if key == "raw_base64" { raw64 = i } else if let f = Field(rawValue: key) { slots[f] = i }
+            switch key {
+            case "raw": raw = i
+            case "raw_base64": raw64 = i
+            case "log": log = i
+            default: if let f = Field(rawValue: key) { slots[f] = i }
+            }
         }
         func string(_ f: Field) -> String? {
             guard let i = slots[f], tape.isKind(i, .string) else { return nil }
@@ -84,7 +91,7 @@ final class ArchiveNormaliser: JSONRecordNormaliser {
         }
         var e = Event(time: time, account: account, source: source, eventClass: cls, raw: bytes)
         e.bank = bank
-        e.originSeq = UInt64(seq)
+        if let from = tape.text(log), context.bankLogs[bank] == from { e.originSeq = UInt64(seq) }
         for (f, i) in slots {
             switch f {
             case .time, .seq, .bank, .account, .source, .eventClass, .ou: continue

@@ -1,3 +1,4 @@
+import SecModel
 /// The log formats SecIngest reads.
 public enum InputFormat: String, Sendable, CaseIterable {
     /// CloudTrail records: S3 log files, NDJSON, single records, EventBridge envelopes.
@@ -35,6 +36,25 @@ public enum InputFormat: String, Sendable, CaseIterable {
         switch self {
         case .vpcflow, .alb, .elb, .nlb, .s3access, .cloudfront, .route53, .rdsPostgres, .rdsMySQL: return true
         case .cloudtrail, .cloudtrailDigest, .guardduty, .config, .archive: return false
+        }
+    }
+
+    /// The format a record of `source` is read with on its own (the raw record of a
+    /// refused archive line, kept for `secq quarantine retry`); nil when its content
+    /// must decide (RDS, findings and compliance events secq wrote).
+    public init?(recordOf source: Source) {
+        switch source {
+        case .cloudtrail: self = .cloudtrail
+        case .vpcflow: self = .vpcflow
+        case .alb: self = .alb
+        case .elb: self = .elb
+        case .nlb: self = .nlb
+        case .s3access: self = .s3access
+        case .cloudfront: self = .cloudfront
+        case .route53: self = .route53
+        case .guardduty: self = .guardduty
+        case .config: self = .config
+        case .rds, .finding, .compliance: return nil
         }
     }
 

@@ -17,6 +17,10 @@ public final class ParseContext {
     public let defaultAccount: String?
     /// Buffers and caches of the thread parsing this input.
     public let scratch: ParseScratch
+    /// Per bank, the identity of its log in the store being written (see
+    /// `BankStore.lineage`): an archive line's old sequence number is kept only when
+    /// the line comes from that log.
+    public var bankLogs: [String: String] = [:]
     /// Per-format state carried between chunks; each parser keeps its own type here.
     var state: AnyObject?
 

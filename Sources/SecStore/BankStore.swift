@@ -339,7 +339,9 @@ public final class BankStore: @unchecked Sendable {
 
     /// The write half of `commit`, in the caller's transaction.
     private func commit(_ batch: PreparedBatch, originsDB: DB?, in txn: inout WriteTxn) throws -> (AppendResult, EntryMap) {
-        precondition(!batch.hasOrigins || originsDB != nil, "events with old sequence numbers need the origins database")
+        if batch.hasOrigins && originsDB == nil {
+            throw StoreError(.invalidArgument, "events with an old sequence number (originSeq) cannot be appended here")
+        }
         let rawLevel = self.rawLevel
         var st = try BankStore.readState({ db, k, f in try txn.get(db, k, f) }, meta)
         var result = AppendResult()

@@ -223,6 +223,7 @@ extension BankStore {
                         progress: ((_ checkpoint: UInt64, _ head: UInt64) -> Void)? = nil) throws -> Int {
         let P = type(of: p)
         let (checkpoints, state) = try handles(p)
+        _ = try replayHandles()
         // Nothing to do is found in a read snapshot, without taking the writer's lock.
         let behind = try env.read { txn -> Bool in
             let ref = TxnRef(txn.txn)
@@ -276,6 +277,7 @@ extension BankStore {
     public func rebuild(_ p: any Projection, batch: Int = BankStore.projectionBatch,
                         progress: ((_ checkpoint: UInt64, _ head: UInt64) -> Void)? = nil) throws -> Int {
         let (checkpoints, state) = try handles(p)
+        _ = try replayHandles()
         try env.write { txn in
             let ref = TxnRef(txn.txn)
             for db in state.values { try ref.empty(db) }

@@ -33,19 +33,35 @@ extension BankStore {
         SHA256Digest.hash(Array("secq sequence numbers of bank \(bank)".utf8))
     }
 
+    /// The identity of this bank's log: the first link of its integrity chain (16 hex
+    /// digits), the same for the life of the bank and different for a bank of the same
+    /// name in another store or created again. Archive lines carry it, so a restore
+    /// trusts their old sequence numbers only in the log they came from. Nil before the
+    /// first block.
+    public func lineage() throws -> String? {
+        try read { snap in
+            let c = try Cursor(txn: snap.txn, db: chain)
+            guard let first = try c.first(), let link = try? ChainLink(decoding: first.value) else { return nil }
+            return SHA256Digest.hex(Array(link.link.prefix(8)))
+        }
+    }
+
     static func subscriberReader(_ key: [UInt8]) -> [UInt8] { Array("sub:".utf8) + key }
     static func projectionReader(_ name: String) -> [UInt8] { Array("proj:\(name)".utf8) }
 
     /// Records, for every reader of the bank, which of `ranges` (sequence numbers about
-    /// to leave the log) it had read: those at or below its checkpoint.
+    /// to leave the log) it had read: those at or below its checkpoint, and those above
+    /// it holding an event moved or restored before whose old number it had read (it was
+    /// not going to be given that event again). Call before `forgetOrigins` of `ranges`.
     func markRead(_ ranges: [ClosedRange<UInt64>], _ h: ReplayHandles, in txn: TxnRef) throws {
         guard !ranges.isEmpty else { return }
         var readers: [([UInt8], UInt64)] = []
         let c = try txn.cursor(h.subscribers)
+        let eventsPrefix = Array("\(EventLog().name)/".utf8)
         var e = try c.first()
         while let cur = e {
             let cp = cur.value.count >= 8 ? UInt64(littleEndian: cur.value.loadUnaligned(as: UInt64.self)) : 0
-            readers.append((BankStore.subscriberReader(Array(cur.key)), cp))
+            if cur.key.starts(with: eventsPrefix) { readers.append((BankStore.subscriberReader(Array(cur.key)), cp)) }
             e = try c.next()
         }
         let p = try txn.cursor(h.projections)
@@ -55,9 +71,20 @@ extension BankStore {
             readers.append((BankStore.projectionReader(String(decoding: cur.key, as: UTF8.self)), cp))
             e = try p.next()
         }
+        // Old numbers of the leaving rows that were moved or restored before.
+        var moved: [(seq: UInt64, old: UInt64)] = []
+        let o = try txn.cursor(h.origins)
+        for r in ranges {
+            var e = try BE.bytes(r.lowerBound).withUnsafeBytes { try o.seek($0) }
+            while let cur = e, BE.u64(cur.key) <= r.upperBound {
+                moved.append((BE.u64(cur.key), UInt64(littleEndian: cur.value.loadUnaligned(as: UInt64.self))))
+                e = try o.next()
+            }
+        }
         for (reader, cp) in readers {
             var set = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, h.seen, reader)
             let before = set
+            for m in moved where m.seq > cp && before.contains(Int64(m.old)) { set.insert(Int64(m.seq) ..< Int64(m.seq) + 1) }
             for r in ranges where r.lowerBound <= cp {
                 set.insert(Int64(r.lowerBound) ..< Int64(min(r.upperBound, cp)) + 1)
             }
@@ -70,19 +97,17 @@ extension BankStore {
     func alreadyRead(_ reader: [UInt8], _ lo: UInt64, _ hi: UInt64, in txn: TxnRef) throws -> Set<UInt64> {
         guard lo <= hi, let origins = projectionDBs.cached(BankStore.originsDB),
               let seenDB = projectionDBs.cached(BankStore.seenDB) else { return [] }
-        let seen = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, seenDB, reader)
-        guard !seen.ranges.isEmpty else { return [] }
-        var out = Set<UInt64>()
+        // The batch's moved or restored rows first: almost always none, one seek.
+        var moved: [(seq: UInt64, old: UInt64)] = []
         let c = try txn.cursor(origins)
         var e = try BE.bytes(lo).withUnsafeBytes { try c.seek($0) }
-        while let cur = e {
-            let s = BE.u64(cur.key)
-            if s > hi { break }
-            let old = UInt64(littleEndian: cur.value.loadUnaligned(as: UInt64.self))
-            if seen.contains(Int64(old)) { out.insert(s) }
+        while let cur = e, BE.u64(cur.key) <= hi {
+            moved.append((BE.u64(cur.key), UInt64(littleEndian: cur.value.loadUnaligned(as: UInt64.self))))
             e = try c.next()
         }
-        return out
+        guard !moved.isEmpty else { return [] }
+        let seen = try RangeSet(txn: { db, k, f in try txn.get(db, k, f) }, seenDB, reader)
+        return Set(moved.filter { seen.contains(Int64($0.old)) }.map(\.seq))
     }
 
     /// Forgets what the reader had read: it starts over (created, reset, rebuilt).

@@ -220,8 +220,6 @@ extension BankStore {
                         if s == e.seq { _ = try txn.delete(ids, k); keyed.insert(e.seq) }
                     }
                 }
-                // Old numbers of rows that had been moved or restored before.
-                try BankStore.forgetOrigins(block.firstSeq, block.lastSeq, replay.origins, in: TxnRef(txn.txn))
                 leaving.append(block.firstSeq...block.lastSeq)
                 _ = try kb.withUnsafeBytes { try txn.delete(blocks, $0) }
                 _ = try kb.withUnsafeBytes { try txn.delete(raw, $0) }
@@ -254,7 +252,10 @@ extension BankStore {
                 e = try next.withUnsafeBytes { try c.seek($0) }
             }
             try txn.put(meta, State.key, st.encoded)
+            // What each reader had read of the leaving blocks (their old numbers too, for
+            // rows moved or restored before), then the old numbers of those rows go.
             try markRead(leaving, replay, in: TxnRef(txn.txn))
+            for r in leaving { try BankStore.forgetOrigins(r.lowerBound, r.upperBound, replay.origins, in: TxnRef(txn.txn)) }
             if !kept.isEmpty {
                 let (parts, origins) = BankStore.identityParts(kept, keyed: { keyed.contains($0.seq) }, bank: id)
                 let r = try append(parts: parts, origins: origins, originsDB: replay.origins, in: TxnRef(txn.txn))

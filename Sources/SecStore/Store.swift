@@ -172,18 +172,23 @@ public final class Store: @unchecked Sendable {
         let tmp = path + "/banks/." + id + ".compact"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        do {
+        // The exclusive lock is held from before the copy until after the rename, so no
+        // other process opens the bank (LMDB waits for the lock) and commits to the old
+        // file after the copy's snapshot. The environment opened here for the copy stays
+        // open until the new file is in place: closing it releases this process's locks
+        // on lock.mdb (POSIX record locks belong to the process, not the descriptor).
+        try Environment.exclusively(dir: dir) { relock in
             let env = try Environment(path: dir, maxDBs: 64, mapSize: mapSize)
+            try relock()
             try env.copyCompacted(to: tmp)
-        }
-        // mdb_env_copy2 creates the file with mode 0666 less the umask: a bank is its owner's alone.
-        chmod(tmp + "/data.mdb", 0o600)
-        try Store.fsync(tmp + "/data.mdb")
-        try Environment.exclusively(dir: dir) {
+            // mdb_env_copy2 creates the file with mode 0666 less the umask: a bank is its owner's alone.
+            chmod(tmp + "/data.mdb", 0o600)
+            try Store.fsync(tmp + "/data.mdb")
             guard rename(tmp + "/data.mdb", dir + "/data.mdb") == 0 else {
                 throw StoreError(.io, "cannot move the compacted copy of bank '\(id)' into place (errno \(errno))")
             }
             try Store.fsync(dir)
+            withExtendedLifetime(env) {}
         }
         try? fm.removeItem(atPath: tmp)
         return CompactResult(bank: id, bytesBefore: before, bytesAfter: size(dir + "/data.mdb"))

@@ -138,6 +138,7 @@ extension BankStore {
                                                    reset: Bool = false) throws -> (checkpoint: UInt64, created: Bool) {
         let db = try subscribersHandle()
         let key = try BankStore.subscriberKey(log.name, name)
+        _ = try replayHandles()
         return try env.write { txn in
             let ref = TxnRef(txn.txn)
             let existing = try key.withUnsafeBytes { k in try ref.get(db, k) { BankStore.decodeCheckpoint($0) } }
@@ -172,6 +173,7 @@ extension BankStore {
     public func deleteSubscriber(_ name: String, log: String = "events") throws -> Bool {
         let db = try subscribersHandle()
         let key = try BankStore.subscriberKey(log, name)
+        _ = try replayHandles()
         return try env.write { txn in
             try forgetRead(BankStore.subscriberReader(key), in: TxnRef(txn.txn))
             return try key.withUnsafeBytes { try TxnRef(txn.txn).delete(db, $0) }
@@ -204,13 +206,19 @@ extension BankStore {
     /// `body` may be run again from the start (when the map grows): it must not keep
     /// anything outside the transaction between calls.
     ///
-    /// - Returns: the number of items consumed (0 when caught up).
+    /// Items whose event the subscriber had read before under another sequence number
+    /// (moved by retention, or restored from an archive) are left out; the checkpoint
+    /// moves past them.
+    ///
+    /// - Returns: the number of items given to `body` (0 when caught up, and for a batch
+    ///   that held only such items or gaps).
     @discardableResult
     public func consume<L: SubscribableLog>(_ name: String, log: L, databases: [String] = [], limit: Int = 1000,
                                             _ body: ([(seq: UInt64, item: L.Item)], ProjectionWriter) throws -> Void) throws -> Int {
         let db = try subscribersHandle()
         let key = try BankStore.subscriberKey(log.name, name)
         let opened = try projectionDBs.open(databases.map { "sub.\(name).\($0)" }, in: env)
+        _ = try replayHandles() // what it had read of moved events, opened outside the transaction
         var dbs: [String: DB] = [:]
         for d in databases { dbs[d] = opened["sub.\(name).\(d)"]! }
         let appended = ProjectionWriter.AppendFlag()

@@ -6,8 +6,13 @@ import Testing
 
 /// An archive line read back is the event that was written, field for field.
 @Suite struct ArchiveFormatTests {
-    func parse(_ text: String, path: String = "archive/source=x/bank=acme-bank/a.ndjson") -> ParseOutput {
-        Array(text.utf8).withUnsafeBytes { IngestParser.parse(bytes: $0, file: path, format: .archive) }
+    /// Parses archive text for a store whose bank `acme-bank` has the log `log`.
+    func parse(_ text: String, path: String = "archive/source=x/bank=acme-bank/a.ndjson", log: String = "0123456789abcdef") -> ParseOutput {
+        let context = ParseContext(file: path)
+        context.bankLogs = ["acme-bank": log]
+        var out = Array(text.utf8).withUnsafeBytes { IngestParser.parse(bytes: $0, format: .archive, offset: 0, line: 1, context: context) }
+        out.append(IngestParser.finish(format: .archive, context: context))
+        return out
     }
 
     func sample() -> [Event] {
@@ -32,7 +37,7 @@ import Testing
 
     @Test func linesReadBackAsTheEventsWritten() throws {
         let events = sample()
-        let text = events.map { Archive.line($0, ou: "ou-retail") + "\n" }.joined()
+        let text = events.map { Archive.line($0, ou: "ou-retail", log: "0123456789abcdef") + "\n" }.joined()
         #expect(text.contains("\"raw_base64\":\"//4AQQo=\""), "a record that is not UTF-8 is kept as base64")
         let out = parse(text)
         #expect(out.quarantined.isEmpty, "\(out.quarantined.map(\.reason))")
@@ -43,10 +48,15 @@ import Testing
             expected.seq = 0
             #expect(got == expected)
         }
+        // From another log (another store, or the bank created again): the same events,
+        // without their old sequence numbers (restored as new ones).
+        let foreign = parse(text, log: "fedcba9876543210")
+        #expect(foreign.events.count == events.count && foreign.events.allSatisfy { $0.originSeq == 0 })
+        #expect(zip(foreign.events, out.events).allSatisfy { a, b in var b = b; b.originSeq = 0; return a == b })
     }
 
     @Test func aBadLineIsRefusedWithItsReasonAndTheRestKept() {
-        let good = Archive.line(sample()[0], ou: nil)
+        let good = Archive.line(sample()[0], ou: nil, log: nil)
         let noRaw = #"{"time":"2026-05-28T20:08:43.456Z","seq":3,"bank":"acme-bank","account":"111122223333","source":"cloudtrail","class":"api_activity"}"#
         let badAccount = #"{"time":"2026-05-28T20:08:43.456Z","seq":4,"bank":"acme-bank","account":"1234","source":"cloudtrail","class":"api_activity","raw":"{}"}"#
         let noSeq = #"{"time":"2026-05-28T20:08:43.456Z","bank":"acme-bank","account":"111122223333","source":"cloudtrail","class":"api_activity","raw":"{}"}"#
@@ -58,7 +68,7 @@ import Testing
     }
 
     @Test func archivesAreRecognisedByPathAndContentAndManifestsSkipped() {
-        let line = Archive.line(sample()[0], ou: nil) + "\n"
+        let line = Archive.line(sample()[0], ou: nil, log: nil) + "\n"
         #expect(InputFormat.detect(prefix: Array(line.utf8), path: "/restore/batch.json") == .archive)
         #expect(InputFormat.detect(prefix: Array("x".utf8), path: "/a/source=vpcflow/bank=b/account=1/region=r/day=d/seq-1-2.ndjson.gz") == .archive)
         let manifest = #"{\#n  "bank" : "acme-bank",\#n  "events" : 2,\#n  "files" : []\#n}"#

@@ -273,6 +273,18 @@ final class MonthsOfData: @unchecked Sendable {
         #expect(try json(store, ["query", "baselines"]) == baselinesBefore)
         #expect(try secq(["detect", "--store", store, "--learning-period", "1d"]).status == 0)
         #expect(try json(store, ["findings"]) == findingsBefore)
+
+        // Into another store (an investigation copy): the archive's sequence numbers mean
+        // nothing there, so the events come in as new ones, once.
+        let other = temporaryDirectory("ret-restore-other")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        #expect(try secq(["init", "--store", other, "--org", data.dir + "/org.json"]).status == 0)
+        let fresh = try #require(try ndjson(try secq(["ingest", "--store", other, "--json", "--no-progress", archive]).out).first)
+        #expect(fresh["stored"] as? Int == deleted && fresh["quarantined"] as? Int == 0, "\(fresh)")
+        let freshAgain = try #require(try ndjson(try secq(["ingest", "--store", other, "--json", "--no-progress", copy]).out).first)
+        #expect(freshAgain["stored"] as? Int == 0, "\(freshAgain)")
+        let known = Set(before), restoredThere = try everything(other)
+        #expect(restoredThere.count == deleted && restoredThere.allSatisfy { known.contains($0) })
     }
 
     @Test func compactShrinksTheFileAndAnswersTheSame() throws {
@@ -315,6 +327,25 @@ final class MonthsOfData: @unchecked Sendable {
         let r = try secq(["compact", "--store", store, "--bank", heldBank])
         #expect(r.status == 1)
         #expect(r.err.contains("is open in another process"), "\(r.err)")
+        // With --wait it waits for the holder to go, then compacts.
+        let waiting = Process()
+        waiting.executableURL = URL(fileURLWithPath: secqBinary)
+        waiting.arguments = ["compact", "--store", store, "--bank", heldBank, "--wait", "60s", "--format", "json"]
+        let out = Pipe(), err = Pipe()
+        waiting.standardOutput = out
+        waiting.standardError = err
+        try waiting.run()
+        usleep(1_500_000)
+        #expect(waiting.isRunning, "compact --wait returned while the bank was held")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        waiting.waitUntilExit()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let result = try ndjson(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        #expect(waiting.terminationStatus == 0, "\(said)")
+        #expect(said.contains("waiting (--wait)"), "\(said)")
+        #expect(result.first?["bank"] as? String == heldBank)
+        #expect(try secq(["verify", "--store", store]).status == 0)
     }
 
     @Test func planExplainsAMissingOrBadPolicy() throws {

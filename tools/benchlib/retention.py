@@ -1,5 +1,5 @@
 """Retention throughput: `secq retention apply` (archive, then delete with tombstones),
-`secq verify` after it, and `secq compact`, on months of generated CloudTrail and VPC
+`secq verify` after it, `secq compact`, and restoring the archive with `secq ingest`, on months of generated CloudTrail and VPC
 flow records (tools/bench --retention)."""
 
 import datetime
@@ -82,16 +82,26 @@ def run_retention(a, gen):
     bytes_before = sum(r.get("bytes_before", 0) for r in rows)
     bytes_after = sum(r.get("bytes_after", 0) for r in rows)
     log("retention: compact %s -> %s in %s" % (fmt_bytes(bytes_before), fmt_bytes(bytes_after), fmt_s(compact_wall)))
+
+    out, _, restore_wall, restore_rss, _ = run_measured(
+        [a.secq, "ingest", "--store", store, "--json", "--no-progress", "--no-projections", archive], "secq ingest (archive)")
+    restored = json.loads(out.strip().splitlines()[-1])
+    if restored.get("stored") != deleted or restored.get("quarantined"):
+        raise StepError("restoring the archive stored %s of %d events (%s quarantined)"
+                        % (restored.get("stored"), deleted, restored.get("quarantined")))
+    log("retention: restore stored %d events in %s" % (deleted, fmt_s(restore_wall)))
+    run([a.secq, "verify", "--store", store], "secq verify (after restore)")
     return {"records": summary["records"], "days": a.retention_days, "stored": stored, "ingest_wall": wall,
             "as_of": as_of, "store_bytes_before": before, "apply": {
                 "wall": apply_wall, "rss": apply_rss, "deleted": deleted, "moved": moved,
                 "archive_bytes": archive_bytes, "banks": banks},
             "verify_wall": verify_wall, "archive_verify_wall": averify_wall,
-            "compact": {"wall": compact_wall, "bytes_before": bytes_before, "bytes_after": bytes_after}}
+            "compact": {"wall": compact_wall, "bytes_before": bytes_before, "bytes_after": bytes_after},
+            "restore": {"wall": restore_wall, "rss": restore_rss, "events": deleted}}
 
 
 def render(r):
-    ap, c = r["apply"], r["compact"]
+    ap, c, rs = r["apply"], r["compact"], r.get("restore")
     mb = 1e6
     return ("\n\n## Retention apply and compact\n\n%s events (%d days of CloudTrail and VPC flow), policy `%s`, "
             "`--as-of %s`; each step timed on its own.\n\n" % ("{:,}".format(r["stored"]), r["days"],
@@ -106,4 +116,7 @@ def render(r):
          ["verify after apply", fmt_s(r["verify_wall"]), "every remaining block and tombstone", ""],
          ["archive verify", fmt_s(r["archive_verify_wall"]), "every archive file's SHA-256", ""],
          ["compact", fmt_s(c["wall"]), "{} -> {}".format(fmt_bytes(c["bytes_before"]), fmt_bytes(c["bytes_after"])),
-          "{:.0f} MB/s of store read".format(c["bytes_before"] / mb / c["wall"] if c["wall"] else 0)]]) + "\n"
+          "{:.0f} MB/s of store read".format(c["bytes_before"] / mb / c["wall"] if c["wall"] else 0)]]
+        + ([["restore: `secq ingest` of the archive", fmt_s(rs["wall"]), "{:,} events, each once".format(rs["events"]),
+             "{:,.0f} events/s, {:.1f} MB/s of archive".format(rs["events"] / rs["wall"], ap["archive_bytes"] / mb / rs["wall"])]]
+           if rs else [])) + "\n"

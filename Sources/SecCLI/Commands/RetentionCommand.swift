@@ -180,6 +180,7 @@ struct RetentionApplyCommand: ParsableCommand {
                 let started = Date()
                 let bank = try store.bank(id)
                 let cleaned = try dir.map { try Archive.removeUnrecorded(bank: bank, dir: $0) } ?? 0
+                let lineage = try bank.lineage()
                 let found = try bank.expiring(policy: policy, asOf: asOf)
                 let expiring = found.filter { !$0.expiredRows.isEmpty }
                 let held = found.reduce(0) { $0 + $1.held }
@@ -197,7 +198,7 @@ struct RetentionApplyCommand: ParsableCommand {
                     if let dir {
                         var expired: [Event] = []
                         for (b, block) in batch.enumerated() { for r in block.expiredRows { expired.append(events[b][r]) } }
-                        archived = try Archive.write(expired, bank: id, ous: ous, to: dir)
+                        archived = try Archive.write(expired, bank: id, log: lineage, ous: ous, to: dir)
                     }
                     let r = try bank.deleteExpired(batch, events: events, archived: archived, archiveDir: dir ?? "",
                                                    now: Int64(Date().timeIntervalSince1970 * 1000))
@@ -271,13 +272,39 @@ struct CompactCommand: ParsableCommand {
         abstract: "Rewrite each bank's file without free pages (after retention) and report the bytes saved.",
         discussion: """
         Copies the bank's LMDB environment without its free pages (mdb_env_copy2 with \
-        MDB_CP_COMPACT) and swaps the copy in with one rename. Refuses while another \
-        process (an ingest, a subscriber, a query) has the bank open. Safe to interrupt: \
-        the bank keeps its old file or gets the new one, whole.
+        MDB_CP_COMPACT) and swaps the copy in with one rename, holding the bank's lock \
+        from the copy to the rename (a process opening the bank meanwhile waits). Refuses \
+        while another process (an ingest, a subscriber, a query) has the bank open, or \
+        with --wait waits for it to close. Safe to interrupt: the bank keeps its old file \
+        or gets the new one, whole.
+
+        Examples:
+          secq compact
+          secq compact --bank acme-bank --wait 10m --format json
         """)
 
     @OptionGroup var options: StoreOptions
     @OptionGroup var listing: BankListingOptions
+    @Option(help: ArgumentHelp("Wait up to this long for other processes to close a bank instead of refusing (30s, 10m).",
+                               valueName: "span"))
+    var wait: String?
+
+    func validate() throws {
+        if let wait, Span(wait) == nil { throw ValidationError("--wait: '\(wait)' is not a span (like 30s, 10m, 1h)") }
+    }
+
+    /// Compacts the bank, trying again every half second while another process has it
+    /// open, until `--wait` has passed.
+    func compact(_ store: Store, _ id: String) throws -> Store.CompactResult {
+        let deadline = Date().addingTimeInterval(Double(wait.flatMap { Span($0) }?.millis ?? 0) / 1000)
+        var told = false
+        while true {
+            do { return try store.compact(bank: id) } catch let e as StoreError where e.code == .busy && Date() < deadline {
+                if !told { Terminal.err("\(id): \(e.message); waiting (--wait)"); told = true }
+                usleep(500_000)
+            }
+        }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -287,7 +314,7 @@ struct CompactCommand: ParsableCommand {
             for id in try selectedBanks(store, listing.banks) {
                 let started = Date()
                 guard FileManager.default.fileExists(atPath: options.path + "/banks/\(id)/data.mdb") else { continue }
-                let r = try store.compact(bank: id)
+                let r = try compact(store, id)
                 let secs = Date().timeIntervalSince(started)
                 if listing.format == .json {
                     out.line(JSONLine.object([("bank", .string(id)), ("bytes_before", .int(Int64(r.bytesBefore))),

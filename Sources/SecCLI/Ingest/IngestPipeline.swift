@@ -83,6 +83,8 @@ package final class IngestPipeline: @unchecked Sendable {
     private var filesDone = 0
     private var nextFile = 0
     private var totalFiles = 0
+    /// See `bankLogs()`.
+    private var lineages: [String: String]?
 
     private struct Batch {
         var bank: String
@@ -257,6 +259,7 @@ package final class IngestPipeline: @unchecked Sendable {
                 format = detectFormat(chunk.bytes, offset: chunk.offset, path: path, digest: digest, now: now, quarantine: &quarantine)
                 if format == nil { break }
             }
+            if format == .archive && context.bankLogs.isEmpty { context.bankLogs = bankLogs() }
             var out = IngestParser.parse(chunk: chunk, format: format!, context: context)
             parsedBytes += Int64(out.inputBytes)
             records += out.records
@@ -305,6 +308,7 @@ package final class IngestPipeline: @unchecked Sendable {
         var warnings: [String] = []
         if let format = options.format ?? detectFormat(bytes, offset: 0, path: path, digest: digest, now: now, quarantine: &quarantine) {
             let context = ParseContext(file: path, defaultAccount: options.account, scratch: scratch)
+            if format == .archive { context.bankLogs = bankLogs() }
             bytes.withUnsafeBytes { all in
                 // Line-oriented input goes in pieces of whole lines, so the events in
                 // flight stay bounded by the piece size, not the file's.
@@ -404,22 +408,35 @@ package final class IngestPipeline: @unchecked Sendable {
               digest: digest, now: now, format: format, header: header, quarantine: &quarantine)
     }
 
+    /// Per bank with data, the identity of its log (`BankStore.lineage`), read once, for
+    /// archive inputs.
+    private func bankLogs() -> [String: String] {
+        cond.lock(); defer { cond.unlock() }
+        if let logs = lineages { return logs }
+        var logs: [String: String] = [:]
+        for id in Set(owners.values.map(\.bank)) where FileManager.default.fileExists(atPath: store.path + "/banks/\(id)/data.mdb") {
+            if let l = try? store.bank(id).lineage() { logs[id] = l }
+        }
+        lineages = logs
+        return logs
+    }
+
     /// Routes events restored from an archive so each keeps its identity: those with an
-    /// idempotency key by it, text log lines by their old sequence number in their
-    /// bank (runs of consecutive numbers, each a part placed in the bank's sequence
-    /// space), so restoring the same events twice stores them once.
+    /// idempotency key by it; text log lines of this store's log (with an old sequence
+    /// number) by that number in their bank's sequence space (runs of consecutive
+    /// numbers, each a part), so restoring the same events twice stores them once.
+    /// Lines of another log, or refused, go as keyed events.
     private func routeRestored(_ events: [Event], offsets: [Int64], file: Int, path: String, digest: [UInt8], now: Int64,
                                quarantine: inout [Store.QuarantineEntry]) {
+        func isPlaced(_ e: Event) -> Bool { e.originSeq != 0 && e.source.isPositional && owners[e.account]?.bank == e.bank }
         var start = 0
         while start < events.count {
             let first = events[start]
-            let placed = first.source.isPositional && owners[first.account]?.bank == first.bank
+            let placed = isPlaced(first)
             var end = start + 1
             while end < events.count {
                 let e = events[end]
-                let same = e.source.isPositional == first.source.isPositional && e.bank == first.bank
-                    && owners[e.account]?.bank == e.bank
-                guard same, !placed || e.originSeq == events[end - 1].originSeq + 1 else { break }
+                guard e.bank == first.bank, isPlaced(e) == placed, !placed || e.originSeq == events[end - 1].originSeq + 1 else { break }
                 end += 1
             }
             let run = Array(events[start..<end])
@@ -462,12 +479,13 @@ package final class IngestPipeline: @unchecked Sendable {
                        path: String, digest: [UInt8], now: Int64, format: InputFormat, header: String?,
                        quarantine: inout [Store.QuarantineEntry]) {
         var events = events
-        // Refusals keep the format and header lines, so `secq quarantine retry` can read them.
+        // Refusals keep the format and header lines, so `secq quarantine retry` can read them
+        // (an archive line's raw record as its source's, read on its own).
         func refuse(_ i: Int, _ reason: String, bank: String? = nil) {
             var e = Store.QuarantineEntry(file: path, offset: offsets[i], reason: reason, bank: bank,
                                           account: events[i].account, at: now, bytes: events[i].raw,
                                           dedupKey: Self.dedupKey(digest, offsets[i], reason))
-            e.format = format.rawValue
+            e.format = format == .archive ? InputFormat(recordOf: events[i].source)?.rawValue : format.rawValue
             e.header = header
             quarantine.append(e)
         }

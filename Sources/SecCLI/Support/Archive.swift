@@ -19,8 +19,9 @@ enum Archive {
     static func manifestName(bank: String) -> String { "_manifest-\(bank).json" }
 
     /// One archive line: every non-null field, then the raw record (as text when it is
-    /// UTF-8, else `raw_base64`).
-    static func line(_ e: Event, ou: String?) -> String {
+    /// UTF-8, else `raw_base64`), then `log`, the identity of the bank's log
+    /// (`BankStore.lineage`), so a restore knows whether `seq` is a number of its log.
+    static func line(_ e: Event, ou: String?, log: String?) -> String {
         var fields: [(String, JSONLine.Scalar)] = []
         for f in Field.allCases {
             var v = e.value(of: f)
@@ -33,6 +34,7 @@ enum Archive {
         } else {
             fields.append(("raw_base64", .string(Data(e.raw).base64EncodedString())))
         }
+        if let log { fields.append(("log", .string(log))) }
         return JSONLine.object(fields)
     }
 
@@ -48,7 +50,7 @@ enum Archive {
     /// same events again writes the same files.
     ///
     /// - Returns: the files, paths relative to `dir`.
-    static func write(_ events: [Event], bank: String, ous: [String: String], to dir: String) throws -> [ArchiveFile] {
+    static func write(_ events: [Event], bank: String, log: String?, ous: [String: String], to dir: String) throws -> [ArchiveFile] {
         var groups: [String: [Int]] = [:]
         for (i, e) in events.enumerated() { groups[partition(e, bank: bank), default: []].append(i) }
         var out: [ArchiveFile] = []
@@ -56,7 +58,7 @@ enum Archive {
             let sorted = rows.sorted { events[$0].seq < events[$1].seq }
             let first = events[sorted.first!].seq, last = events[sorted.last!].seq
             var text = ""
-            for i in sorted { text += line(events[i], ou: ous[events[i].account]); text += "\n" }
+            for i in sorted { text += line(events[i], ou: ous[events[i].account], log: log); text += "\n" }
             let gz = try gzip(Array(text.utf8))
             let rel = "\(part)/seq-\(first)-\(last).ndjson.gz"
             let partDir = dir + "/" + part

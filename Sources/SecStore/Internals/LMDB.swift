@@ -220,17 +220,24 @@ package final class Environment: @unchecked Sendable {
     /// Takes an exclusive lock on the first byte of `dir/lock.mdb` without waiting, so no
     /// process opens the environment (LMDB waits for it) until `body` returns.
     ///
+    /// `body` is given a function that takes the lock again: opening the environment in
+    /// this process turns the process's lock into a shared one (LMDB shares its lock
+    /// once set up, and record locks belong to the process), so call it after opening.
+    ///
     /// - Throws: `StoreError(.busy)` when another process holds the environment.
-    package static func exclusively<T>(dir: String, _ body: () throws -> T) throws -> T {
+    package static func exclusively<T>(dir: String, _ body: (_ relock: () throws -> Void) throws -> T) throws -> T {
         let fd = open(dir + "/lock.mdb", O_RDWR)
-        guard fd >= 0 else { return try body() }
+        guard fd >= 0 else { return try body({}) }
         // Closing any descriptor of the file releases the lock: keep this one open.
         defer { close(fd) }
-        var fl = firstByteWriteLock()
-        guard fcntl(fd, F_SETLK, &fl) == 0 else {
-            throw StoreError(.busy, "'\(dir)' is open in another process")
+        func lock() throws {
+            var fl = firstByteWriteLock()
+            guard fcntl(fd, F_SETLK, &fl) == 0 else {
+                throw StoreError(.busy, "'\(dir)' is open in another process")
+            }
         }
-        return try body()
+        try lock()
+        return try body(lock)
     }
 
     /// Drops this process's mapping of the file's pages (not the data: it stays in the
