@@ -128,13 +128,41 @@ public final class Store: @unchecked Sendable {
             guard try org().banks.contains(where: { $0.id == id }) else {
                 throw StoreError(.unknownBank, "unknown bank '\(id)'")
             }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // A new bank's path links to its first generation (see `compact`).
+            let first = Store.generationName(id, 1)
+            try FileManager.default.createDirectory(atPath: path + "/banks/" + first, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            if symlink(first, dir) != 0 && errno != EEXIST {
+                throw StoreError(.io, "cannot create '\(dir)' (errno \(errno))")
+            }
         }
         // maxDBs is a limit of this process's handle, not stored in the file: raising it
         // (projections own databases of their own) opens existing stores unchanged.
-        let b = try BankStore(id: id, env: EnvironmentRegistry.open(path: dir, maxDBs: 64, mapSize: mapSize))
+        let env: Environment
+        do {
+            env = try EnvironmentRegistry.open(path: dir, maxDBs: 64, mapSize: mapSize)
+        } catch let e as LMDBError where e.rawValue == ENOENT {
+            // The generation it linked to was replaced by a compaction meanwhile.
+            env = try EnvironmentRegistry.open(path: dir, maxDBs: 64, mapSize: mapSize)
+        }
+        if env.gate == nil && Store.isLink(dir) {
+            env.gate = WriterGate(lockPath: Store.writersLock(path, id), link: dir, opened: env.path)
+        }
+        let b = try BankStore(id: id, env: env)
         openBanks[id] = b
         return b
+    }
+
+    /// A bank's generation directory, `.<id>.g<n>` in `banks/`: `banks/<id>` links to the
+    /// current one. (Banks created before generations are a directory `banks/<id>`.)
+    static func generationName(_ id: String, _ n: Int) -> String { ".\(id).g\(n)" }
+
+    /// The lock file writers of the bank hold (see `WriterGate`).
+    static func writersLock(_ store: String, _ id: String) -> String { store + "/banks/.\(id).writers" }
+
+    static func isLink(_ p: String) -> Bool {
+        var st = stat()
+        return lstat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// What `compact` did.
@@ -146,13 +174,21 @@ public final class Store: @unchecked Sendable {
 
     /// Rewrites a bank's environment without its free pages and swaps it in.
     ///
-    /// The compacted copy is written beside the bank (`banks/.<bank>.compact/`), synced,
-    /// then renamed over `data.mdb` in one step while an exclusive lock on the bank's
-    /// `lock.mdb` keeps other processes from opening it; a crash at any point leaves
-    /// either the old file or the new one, whole (a leftover copy is removed by the next
-    /// run). Refuses while another process has the bank open (a writer or a reader: a
-    /// process holding the old file would go on writing to it), and when this process
-    /// has opened it (call before `bank(_:)`).
+    /// `banks/<id>` links to the bank's current generation `banks/.<id>.g<n>/`. The
+    /// compacted copy is written as generation n+1, synced, and the link replaced by
+    /// one pointing to it in one rename; generation n is then removed (its files stay
+    /// readable to the processes that have them open). Holding the bank's writers lock
+    /// (see `WriterGate`) from before the copy until after the swap, it refuses while
+    /// another process writes to the bank, and no process begins writing meanwhile (it
+    /// waits, then finds the new generation). Readers are not waited for: a process
+    /// reading generation n goes on reading it, unchanged, until it closes the bank; one
+    /// that opens the bank after the swap reads n+1. A crash at any point leaves the link
+    /// on one whole generation (a leftover one is removed by the next run).
+    ///
+    /// A bank created before generations (a directory `banks/<id>`) is compacted in place
+    /// (the copy renamed over `data.mdb`) and only while no other process has it open.
+    ///
+    /// Refuses when this process has opened the bank (call before `bank(_:)`).
     ///
     /// - Throws: `StoreError(.busy)`, `StoreError(.unknownBank)`, `LMDBError`.
     public func compact(bank id: String) throws -> CompactResult {
@@ -164,11 +200,58 @@ public final class Store: @unchecked Sendable {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dir + "/data.mdb") else { throw StoreError(.unknownBank, "bank '\(id)' has no data yet") }
         if openHere { throw StoreError(.busy, "bank '\(id)' is open in this process; compact it before opening it") }
+        func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
+        let before = size(dir + "/data.mdb")
+        guard Store.isLink(dir) else { return try compactInPlace(id, dir: dir, before: before) }
+        do {
+            return try WriterGate.exclusively(Store.writersLock(path, id)) {
+                let current = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+                let name = (current as NSString).lastPathComponent
+                let prefix = ".\(id).g"
+                guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)) else {
+                    throw StoreError(.corrupt, "'\(dir)' links to '\(current)', not a generation of bank '\(id)'")
+                }
+                let banks = path + "/banks"
+                let next = Store.generationName(id, n + 1)
+                try? fm.removeItem(atPath: banks + "/" + next)
+                try fm.createDirectory(atPath: banks + "/" + next, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                do {
+                    let env = try Environment(path: current, maxDBs: 64, mapSize: mapSize)
+                    try env.copyCompacted(to: banks + "/" + next)
+                }
+                // mdb_env_copy2 creates the file with mode 0666 less the umask: a bank is its owner's alone.
+                chmod(banks + "/" + next + "/data.mdb", 0o600)
+                try Store.fsync(banks + "/" + next + "/data.mdb")
+                try Store.fsync(banks + "/" + next)
+                let link = banks + "/." + id + ".link"
+                unlink(link)
+                guard symlink(next, link) == 0, rename(link, dir) == 0 else {
+                    throw StoreError(.io, "cannot point '\(dir)' at the compacted copy (errno \(errno))")
+                }
+                try Store.fsync(banks)
+                // Older generations (and copies a crash left): their readers keep their files.
+                // Each is renamed away first, so a process about to open it finds nothing
+                // (and opens the bank again) rather than an emptied directory.
+                for other in (try? fm.contentsOfDirectory(atPath: banks)) ?? [] where other.hasPrefix(prefix) && other != next {
+                    let gone = other.hasSuffix(".gone") ? other : other + ".gone"
+                    if gone == other || rename(banks + "/" + other, banks + "/" + gone) == 0 {
+                        try? fm.removeItem(atPath: banks + "/" + gone)
+                    }
+                }
+                return CompactResult(bank: id, bytesBefore: before, bytesAfter: size(dir + "/data.mdb"))
+            }
+        } catch let e as StoreError where e.code == .busy && e.message.hasPrefix("is being written") {
+            throw StoreError(.busy, "bank '\(id)' \(e.message); stop it and run compact again")
+        }
+    }
+
+    /// `compact` of a bank created before generations: the copy renamed over `data.mdb`,
+    /// only while no other process has the bank open.
+    private func compactInPlace(_ id: String, dir: String, before: Int) throws -> CompactResult {
+        let fm = FileManager.default
         if let pid = Environment.otherHolder(dir: dir) {
             throw StoreError(.busy, "bank '\(id)' is open in another process (pid \(pid)); stop it and run compact again")
         }
-        func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
-        let before = size(dir + "/data.mdb")
         let tmp = path + "/banks/." + id + ".compact"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -191,7 +274,7 @@ public final class Store: @unchecked Sendable {
             withExtendedLifetime(env) {}
         }
         try? fm.removeItem(atPath: tmp)
-        return CompactResult(bank: id, bytesBefore: before, bytesAfter: size(dir + "/data.mdb"))
+        return CompactResult(bank: id, bytesBefore: before, bytesAfter: (try? fm.attributesOfItem(atPath: dir + "/data.mdb"))?[.size] as? Int ?? 0)
     }
 
     /// Flushes a file or directory to disk.

@@ -326,7 +326,7 @@ final class MonthsOfData: @unchecked Sendable {
         usleep(800_000)
         let r = try secq(["compact", "--store", store, "--bank", heldBank])
         #expect(r.status == 1)
-        #expect(r.err.contains("is open in another process"), "\(r.err)")
+        #expect(r.err.contains("bank '\(heldBank)' is being written by another process (pid \(p.processIdentifier))"), "\(r.err)")
         // With --wait it waits for the holder to go, then compacts.
         let waiting = Process()
         waiting.executableURL = URL(fileURLWithPath: secqBinary)
@@ -345,6 +345,36 @@ final class MonthsOfData: @unchecked Sendable {
         #expect(waiting.terminationStatus == 0, "\(said)")
         #expect(said.contains("waiting (--wait)"), "\(said)")
         #expect(result.first?["bank"] as? String == heldBank)
+        #expect(try secq(["verify", "--store", store]).status == 0)
+    }
+
+    @Test func compactDoesNotWaitForReadersAndTheyKeepTheirFile() throws {
+        let store = try ingested("ret-readers")
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        #expect(try secq(["retention", "apply", "--store", store, "--as-of", RetentionCLITests.asOf, "--no-archive"]).status == 0)
+        let query = ["query", "--store", store, "--format", "json", "events | fields seq, bank, time, source, src_ip, dst_port, action"]
+        let expected = try secq(query)
+        #expect(expected.status == 0 && expected.out.utf8.count > 1 << 17, "enough output to fill a pipe")
+        // A reader stalled mid-answer: its output is a pipe nobody reads yet.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: secqBinary)
+        reader.arguments = query
+        let out = Pipe()
+        reader.standardOutput = out
+        reader.standardError = FileHandle.nullDevice
+        try reader.run()
+        usleep(1_000_000)
+        #expect(reader.isRunning, "the reader was to be stalled on its output")
+        let r = try secq(["compact", "--store", store, "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        for o in try ndjson(r.out) { #expect((o["bytes_after"] as! Int) < (o["bytes_before"] as! Int)) }
+        // The reader finishes from the file it opened, with the answer it was giving.
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        reader.waitUntilExit()
+        #expect(reader.terminationStatus == 0)
+        #expect(answer == expected.out)
+        // A process opening the bank now reads the compacted file: the same answer.
+        #expect(try secq(query).out == expected.out)
         #expect(try secq(["verify", "--store", store]).status == 0)
     }
 

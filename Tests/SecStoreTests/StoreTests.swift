@@ -225,7 +225,10 @@ import Testing
         let moving = Org(banks: [.init(id: "zenith-bank", name: "Zenith", accounts: [.init(id: "111122223333", name: "x", ou: "prod")])])
         #expect(throws: StoreError.self) { try t.store.register(moving) }
         #expect(try t.store.org().owner(ofAccount: "111122223333")?.bank.id == "acme-bank")
-        let mode = try FileManager.default.attributesOfItem(atPath: t.dir + "/banks/acme-bank")[.posixPermissions] as? Int
+        // banks/acme-bank links to the bank's generation directory, which is its owner's alone.
+        let generation = URL(fileURLWithPath: t.dir + "/banks/acme-bank").resolvingSymlinksInPath().path
+        #expect(generation.hasSuffix("/banks/.acme-bank.g1"))
+        let mode = try FileManager.default.attributesOfItem(atPath: generation)[.posixPermissions] as? Int
         #expect(mode == 0o700)
     }
 }

@@ -52,6 +52,9 @@ package final class Environment: @unchecked Sendable {
     package let handle: OpaquePointer
     package let path: String
     private let state = LockedState()
+    /// For a bank's environment: the lock every writing process holds, so compaction
+    /// never swaps the file from under a writer (see `WriterGate`).
+    package var gate: WriterGate?
 
     /// Opens (creating when needed) the environment in the directory `path`.
     ///
@@ -152,6 +155,7 @@ package final class Environment: @unchecked Sendable {
     /// When the map is full, the transaction is aborted, the map doubled and `body`
     /// run again from the start, so `body` must only depend on what it reads in `txn`.
     package func write<T>(_ body: (inout WriteTxn) throws -> T) throws -> T {
+        try gate?.enter()
         while true {
             do {
                 try state.enter()
@@ -468,5 +472,78 @@ package struct TxnRef {
         var st = MDB_stat()
         mdb_stat(txn, db.dbi, &st)
         return (st.ms_entries, Int(st.ms_psize) * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages))
+    }
+}
+
+/// Compaction and writers of one bank (see `Store.compact`). Every process that writes to
+/// the bank holds a shared `fcntl` lock on the bank's writers file from its first write
+/// transaction until it exits; compaction holds an exclusive one while it copies the
+/// environment and swaps the copy in. A process whose environment is no longer the
+/// bank's current generation (compacted since it opened the bank) is refused writing,
+/// so nothing is written to a file that has been replaced; reading it goes on.
+package final class WriterGate: @unchecked Sendable {
+    // `@unchecked Sendable`: `fd` is only touched under `lock`.
+    private let lock = PThreadCondition()
+    private var fd: Int32 = -1
+    let lockPath: String
+    /// The bank's path (`banks/<id>`, a link to its generation) and the generation this
+    /// environment opened.
+    let link: String
+    let opened: String
+
+    package init(lockPath: String, link: String, opened: String) {
+        self.lockPath = lockPath; self.link = link; self.opened = opened
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Takes the shared lock the first time (waiting while a compaction holds the
+    /// exclusive one), then checks the environment is still the bank's current one.
+    package func enter() throws {
+        lock.lock(); defer { lock.unlock() }
+        if fd < 0 {
+            let f = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard f >= 0 else { throw StoreError(.io, "cannot open '\(lockPath)' (errno \(errno))") }
+            var fl = flock()
+            fl.l_type = Int16(F_RDLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
+            while fcntl(f, F_SETLKW, &fl) != 0 {
+                if errno == EINTR { continue }
+                close(f)
+                throw StoreError(.io, "cannot lock '\(lockPath)' (errno \(errno))")
+            }
+            fd = f
+        }
+        let current = URL(fileURLWithPath: link).resolvingSymlinksInPath().path
+        guard current == opened else {
+            throw StoreError(.busy, "the bank was compacted after this process opened it ('\(link)' is now '\(current)'); run the command again")
+        }
+    }
+
+    /// The process holding the lock in a way that excludes `type` (`F_WRLCK` asks about
+    /// any holder), if any, and not this process.
+    package static func holder(_ lockPath: String) -> Int32? {
+        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var fl = flock()
+        fl.l_type = Int16(F_WRLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
+        guard fcntl(fd, F_GETLK, &fl) == 0 else { return nil }
+        return fl.l_type == Int16(F_UNLCK) ? nil : fl.l_pid
+    }
+
+    /// Holds the exclusive lock (no process may begin writing) while `body` runs.
+    ///
+    /// - Throws: `StoreError(.busy)` naming a process that writes to the bank.
+    package static func exclusively<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError(.io, "cannot open '\(lockPath)' (errno \(errno))") }
+        defer { close(fd) }
+        var fl = flock()
+        fl.l_type = Int16(F_WRLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
+        guard fcntl(fd, F_SETLK, &fl) == 0 else {
+            let who = holder(lockPath).map { " (pid \($0))" } ?? ""
+            throw StoreError(.busy, "is being written by another process\(who)")
+        }
+        return try body()
     }
 }
