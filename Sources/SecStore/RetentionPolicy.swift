@@ -8,14 +8,15 @@ import SecModel
 /// ```json
 /// {"default": {"cloudtrail": "400d", "vpcflow": "90d", "finding": "7y", "*": "365d"},
 ///  "banks": {"acme-bank": {"vpcflow": "30d",
+///                          "ous": {"payments": {"cloudtrail": "5y"}},
 ///                          "accounts": {"111122223333": {"cloudtrail": "7y"}}}},
 ///  "legal_holds": [{"bank": "acme-bank", "account": "111122223333",
 ///                   "from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z", "reason": "case 42"}]}
 /// ```
 ///
 /// The period of an event is looked up from the most specific scope to the least: its
-/// account's entry, its bank's, then `default`; within a scope the source's own key
-/// comes before `*`. No entry at all, or `"forever"`, keeps the event forever.
+/// account's entry, its account's OU's (as the org registry has it), its bank's, then
+/// `default`; within a scope the source's own key comes before `*`. No entry at all, or `"forever"`, keeps the event forever.
 public struct RetentionPolicy: Sendable, Equatable {
     /// Periods by source name (or `*`), in milliseconds; `forever` for none.
     public typealias Periods = [String: Int64]
@@ -24,9 +25,12 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var defaults: Periods = [:]
     public var banks: [String: BankRule] = [:]
     public var legalHolds: [LegalHold] = []
+    /// Each account's OU, from the org registry (for the `ous` scopes).
+    public var accountOUs: [String: String] = [:]
 
     public struct BankRule: Sendable, Equatable {
         public var periods: Periods = [:]
+        public var ous: [String: Periods] = [:]
         public var accounts: [String: Periods] = [:]
     }
 
@@ -57,6 +61,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         var scopes: [(String, Periods)] = []
         if let b = banks[bank] {
             if let a = b.accounts[account] { scopes.append(("banks.\(bank).accounts.\(account)", a)) }
+            if let ou = accountOUs[account], let o = b.ous[ou] { scopes.append(("banks.\(bank).ous.\(ou)", o)) }
             scopes.append(("banks.\(bank)", b.periods))
         }
         scopes.append(("default", defaults))
@@ -102,8 +107,10 @@ public struct RetentionPolicy: Sendable, Equatable {
     ///   - file: named in errors.
     ///   - banks: the registered banks; a policy naming another is refused (a typo would
     ///     otherwise apply the default to the bank meant).
+    ///   - org: the registry, for the OUs of accounts; an OU no account of the bank is in
+    ///     is refused.
     /// - Throws: `StoreError(.invalidPolicy)` naming the file and the key.
-    public static func parse(_ data: Data, file: String, banks known: [String]? = nil) throws -> RetentionPolicy {
+    public static func parse(_ data: Data, file: String, banks known: [String]? = nil, org: Org? = nil) throws -> RetentionPolicy {
         func fail(_ key: String, _ what: String) -> StoreError {
             StoreError(.invalidPolicy, "retention policy '\(file)': \(key.isEmpty ? "" : "'\(key)' ")\(what)")
         }
@@ -119,7 +126,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             guard let o = any as? [String: Any] else { throw fail(path, "must be an object of source: period") }
             var out: Periods = [:]
             for (k, v) in o {
-                if allowAccounts && k == "accounts" { continue }
+                if allowAccounts && (k == "accounts" || k == "ous") { continue }
                 guard sources.contains(k) else {
                     throw fail("\(path).\(k)", "is not a source (known: \(Source.allCases.map(\.rawValue).joined(separator: ", ")), *)")
                 }
@@ -131,6 +138,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             return out
         }
         var policy = RetentionPolicy()
+        for b in org?.banks ?? [] { for a in b.accounts { policy.accountOUs[a.id] = a.ou } }
         for k in top.keys where !["default", "banks", "legal_holds", "$schema", "description"].contains(k) {
             throw fail(k, "is not a key of a retention policy (default, banks, legal_holds)")
         }
@@ -145,6 +153,16 @@ public struct RetentionPolicy: Sendable, Equatable {
                     for (acct, p) in a {
                         guard Org.isAccountID(acct) else { throw fail("banks.\(id).accounts.\(acct)", "is not a 12-digit account id") }
                         rule.accounts[acct] = try periods(p, "banks.\(id).accounts.\(acct)", allowAccounts: false)
+                    }
+                }
+                if let ous = (v as? [String: Any])?["ous"] {
+                    guard let o = ous as? [String: Any] else { throw fail("banks.\(id).ous", "must be an object keyed by OU") }
+                    let known = Set(org?.banks.first { $0.id == id }?.accounts.map(\.ou) ?? [])
+                    for (ou, p) in o {
+                        if org != nil && !known.contains(ou) {
+                            throw fail("banks.\(id).ous.\(ou)", "is not the OU of any account of the bank (known: \(known.sorted().joined(separator: ", ")))")
+                        }
+                        rule.ous[ou] = try periods(p, "banks.\(id).ous.\(ou)", allowAccounts: false)
                     }
                 }
                 policy.banks[id] = rule

@@ -27,7 +27,7 @@ import Testing
     }
 
     func policy(_ json: String) throws -> RetentionPolicy {
-        try RetentionPolicy.parse(Data(json.utf8), file: "test.json", banks: ["acme-bank", "zenith-bank"])
+        try RetentionPolicy.parse(Data(json.utf8), file: "test.json", banks: ["acme-bank", "zenith-bank"], org: TempStore.defaultOrg)
     }
 
     func storedTimes(_ bank: BankStore) throws -> [Int64] {
@@ -151,6 +151,7 @@ import Testing
         (#"{"legal_holds": [{"bank": "acme-bank"}]}"#, "'legal_holds[0].reason' is required"),
         (#"{"legal_holds": [{"bank": "acme-bank", "reason": "x", "from": "yesterday"}]}"#, "'legal_holds[0].from' must be an RFC 3339 time"),
         (#"{"defaults": {}}"#, "'defaults' is not a key of a retention policy"),
+        (#"{"banks": {"acme-bank": {"ous": {"payments": {"*": "1y"}}}}}"#, "'banks.acme-bank.ous.payments' is not the OU of any account of the bank (known: dev, prod)"),
         ("{", "is not valid JSON"),
     ])
     func policyErrorsNameTheFileAndKey(_ json: String, _ message: String) throws {
@@ -167,12 +168,20 @@ import Testing
     @Test func periodsComeFromTheMostSpecificScope() throws {
         let p = try policy("""
             {"default": {"cloudtrail": "400d", "vpcflow": "90d", "finding": "7y", "*": "365d"},
-             "banks": {"acme-bank": {"vpcflow": "30d", "accounts": {"111122223333": {"cloudtrail": "forever", "*": "2w"}}}}}
+             "banks": {"acme-bank": {"vpcflow": "30d", "ous": {"dev": {"vpcflow": "10d", "alb": "5d"}, "prod": {"alb": "60d"}},
+                                     "accounts": {"111122223333": {"cloudtrail": "forever", "*": "2w"}}}}}
             """)
         let d = RetentionTests.day
         #expect(p.period(bank: "acme-bank", account: "111122223333", source: .cloudtrail) == nil)
         #expect(p.period(bank: "acme-bank", account: "111122223333", source: .alb)?.millis == 14 * d)
-        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .vpcflow)?.millis == 30 * d)
+        // 111122224444 is in OU dev: its OU's entry before the bank's.
+        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .vpcflow)?.millis == 10 * d)
+        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .vpcflow)?.rule == "banks.acme-bank.ous.dev.vpcflow=10d")
+        #expect(p.period(bank: "acme-bank", account: "111122224444", source: .s3access)?.millis == 365 * d)
+        // 111122223333 is in OU prod, but its account entry's "*" comes first.
+        #expect(p.period(bank: "acme-bank", account: "111122223333", source: .vpcflow)?.millis == 14 * d)
+        // The bank's OUs are its own: zenith's prod account does not take acme's prod entry.
+        #expect(p.period(bank: "zenith-bank", account: "999988887777", source: .alb)?.millis == 365 * d)
         #expect(p.period(bank: "acme-bank", account: "111122224444", source: .cloudtrail)?.millis == 400 * d)
         #expect(p.period(bank: "zenith-bank", account: "999988887777", source: .finding)?.millis == 7 * 365 * d)
         #expect(p.period(bank: "zenith-bank", account: "999988887777", source: .rds)?.rule == "default.*=1y")

@@ -12,12 +12,14 @@ struct RetentionCommand: ParsableCommand {
         schemas/retention.schema.json:
           {"default": {"cloudtrail": "400d", "vpcflow": "90d", "finding": "7y", "*": "365d"},
            "banks": {"acme-bank": {"vpcflow": "30d",
+                                   "ous": {"payments": {"cloudtrail": "5y"}},
                                    "accounts": {"111122223333": {"cloudtrail": "7y"}}}},
            "legal_holds": [{"bank": "acme-bank", "account": "111122223333",
                             "from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z",
                             "reason": "case 42"}]}
         Periods: 36h, 90d, 12w, 7y (365-day years) or "forever". An event's period comes \
-        from its account's entry, else its bank's, else "default"; in each the source's \
+        from its account's entry, else its account's OU's, else its bank's, else \
+        "default"; in each the source's \
         key before "*". No entry keeps the event. A legal hold (bank, optionally account \
         and time range) keeps every event it covers, whatever the period.
 
@@ -49,7 +51,8 @@ struct RetentionOptions: ParsableArguments {
             if policy != nil { throw CLIError(message: "cannot read retention policy '\(file)'") }
             throw CLIError(message: "no retention policy: write '\(file)' or pass --policy FILE (see 'secq retention --help')")
         }
-        return try RetentionPolicy.parse(data, file: file, banks: try store.org().banks.map(\.id))
+        let org = try store.org()
+        return try RetentionPolicy.parse(data, file: file, banks: org.banks.map(\.id), org: org)
     }
 }
 
