@@ -157,6 +157,7 @@ public struct RetentionPolicy: Sendable, Equatable {
                 }
                 if let ous = (v as? [String: Any])?["ous"] {
                     guard let o = ous as? [String: Any] else { throw fail("banks.\(id).ous", "must be an object keyed by OU") }
+                    guard org != nil else { throw fail("banks.\(id).ous", "needs the org registry to know each account's OU") }
                     let known = Set(org?.banks.first { $0.id == id }?.accounts.map(\.ou) ?? [])
                     for (ou, p) in o {
                         if org != nil && !known.contains(ou) {

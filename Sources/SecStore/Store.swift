@@ -199,7 +199,10 @@ public final class Store: @unchecked Sendable {
         let dir = path + "/banks/" + id
         let fm = FileManager.default
         guard fm.fileExists(atPath: dir + "/data.mdb") else { throw StoreError(.unknownBank, "bank '\(id)' has no data yet") }
-        if openHere { throw StoreError(.busy, "bank '\(id)' is open in this process; compact it before opening it") }
+        let resolved = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+        if openHere || EnvironmentRegistry.isOpen(resolved) {
+            throw StoreError(.busy, "bank '\(id)' is open in this process; compact it before opening it")
+        }
         func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
         let before = size(dir + "/data.mdb")
         guard Store.isLink(dir) else { return try compactInPlace(id, dir: dir, before: before) }
@@ -223,6 +226,7 @@ public final class Store: @unchecked Sendable {
                 chmod(banks + "/" + next + "/data.mdb", 0o600)
                 try Store.fsync(banks + "/" + next + "/data.mdb")
                 try Store.fsync(banks + "/" + next)
+                try Store.fsync(banks) // the new generation's directory entry, before the link names it
                 let link = banks + "/." + id + ".link"
                 unlink(link)
                 guard symlink(next, link) == 0, rename(link, dir) == 0 else {
@@ -274,7 +278,8 @@ public final class Store: @unchecked Sendable {
             withExtendedLifetime(env) {}
         }
         try? fm.removeItem(atPath: tmp)
-        return CompactResult(bank: id, bytesBefore: before, bytesAfter: (try? fm.attributesOfItem(atPath: dir + "/data.mdb"))?[.size] as? Int ?? 0)
+        let after = ((try? fm.attributesOfItem(atPath: dir + "/data.mdb"))?[.size] as? NSNumber)?.intValue ?? 0
+        return CompactResult(bank: id, bytesBefore: before, bytesAfter: after)
     }
 
     /// Flushes a file or directory to disk.
@@ -441,6 +446,12 @@ enum EnvironmentRegistry {
     nonisolated(unsafe) private static var open: [String: WeakEnvironment] = [:]
 
     final class WeakEnvironment { weak var env: Environment?; init(_ e: Environment) { env = e } }
+
+    /// Whether this process has the environment at `real` (a resolved path) open.
+    static func isOpen(_ real: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return open[real]?.env != nil
+    }
 
     static func open(path: String, maxDBs: UInt32, mapSize: Int) throws -> Environment {
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path

@@ -218,6 +218,9 @@ struct RetentionApplyCommand: ParsableCommand {
                     start = end
                 }
                 if progress && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+                // Also when nothing was left to do: a run killed between a batch's commit and
+                // its manifest left the archive's copy of the manifest behind the store's.
+                if let dir { try Archive.writeManifest(bank: bank, dir: dir) }
                 let behind = maxSeq == 0 ? [] : try bank.subscribers().filter { $0.checkpoint < maxSeq }
                 let secs = Date().timeIntervalSince(started)
                 if json {

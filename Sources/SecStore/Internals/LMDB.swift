@@ -123,7 +123,10 @@ package final class Environment: @unchecked Sendable {
         mdb_txn_abort(txn)
         state.leave()
         guard found == MDB_NOTFOUND else { throw LMDBError(rawValue: found) }
-        return try write { txn in try txn.openDB(name, create: create) }
+        // Not through the writers' gate: an empty database created in a generation a
+        // compaction replaced holds nothing to lose, and a reading process that creates
+        // one must not hold the writers' lock for the rest of its life.
+        return try write(gated: false) { txn in try txn.openDB(name, create: create) }
     }
 
     /// Runs `body` in a read-only snapshot. Values lent to `body` live only until it returns.
@@ -154,8 +157,8 @@ package final class Environment: @unchecked Sendable {
     ///
     /// When the map is full, the transaction is aborted, the map doubled and `body`
     /// run again from the start, so `body` must only depend on what it reads in `txn`.
-    package func write<T>(_ body: (inout WriteTxn) throws -> T) throws -> T {
-        try gate?.enter()
+    package func write<T>(gated: Bool = true, _ body: (inout WriteTxn) throws -> T) throws -> T {
+        if gated { try gate?.enter() }
         while true {
             do {
                 try state.enter()
@@ -481,68 +484,117 @@ package struct TxnRef {
 /// environment and swaps the copy in. A process whose environment is no longer the
 /// bank's current generation (compacted since it opened the bank) is refused writing,
 /// so nothing is written to a file that has been replaced; reading it goes on.
+///
+/// Record locks belong to the process, and closing any descriptor of the file drops
+/// them, so each writers file is opened once per process (`Shared`) and never closed;
+/// the lock is dropped (`F_UNLCK`) when no gate of the process holds it any more.
 package final class WriterGate: @unchecked Sendable {
-    // `@unchecked Sendable`: `fd` is only touched under `lock`.
-    private let lock = PThreadCondition()
-    private var fd: Int32 = -1
+    // `@unchecked Sendable`: `entered` is only touched under `Shared.lock`.
+    private var entered = false
     let lockPath: String
     /// The bank's path (`banks/<id>`, a link to its generation) and the generation this
     /// environment opened.
     let link: String
     let opened: String
 
+    /// The descriptor of each writers file this process opened, and how many gates hold
+    /// its lock.
+    private enum Shared {
+        static let lock = PThreadCondition()
+        nonisolated(unsafe) static var files: [String: (fd: Int32, holders: Int)] = [:]
+    }
+
     package init(lockPath: String, link: String, opened: String) {
         self.lockPath = lockPath; self.link = link; self.opened = opened
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit {
+        Shared.lock.lock(); defer { Shared.lock.unlock() }
+        if entered { WriterGate.release(lockPath) }
+    }
+
+    private static func setLock(_ fd: Int32, _ type: Int32, wait: Bool) -> Int32 {
+        var fl = flock()
+        fl.l_type = Int16(type); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
+        while fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl) != 0 {
+            if errno == EINTR && wait { continue }
+            return errno
+        }
+        return 0
+    }
+
+    /// The process's descriptor of the writers file (under `Shared.lock`).
+    private static func descriptor(_ path: String) throws -> Int32 {
+        if let f = Shared.files[path] { return f.fd }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError(.io, "cannot open '\(path)' (errno \(errno))") }
+        Shared.files[path] = (fd, 0)
+        return fd
+    }
+
+    /// One gate less holds the lock (under `Shared.lock`): dropped when none does.
+    private static func release(_ path: String) {
+        guard var f = Shared.files[path] else { return }
+        f.holders -= 1
+        Shared.files[path] = f
+        if f.holders == 0 { _ = setLock(f.fd, F_UNLCK, wait: false) }
+    }
 
     /// Takes the shared lock the first time (waiting while a compaction holds the
-    /// exclusive one), then checks the environment is still the bank's current one.
+    /// exclusive one), then checks the environment is still the bank's current one;
+    /// when it is not, lets go of the lock (this process cannot write to the bank
+    /// through this environment any more) and throws.
     package func enter() throws {
-        lock.lock(); defer { lock.unlock() }
-        if fd < 0 {
-            let f = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard f >= 0 else { throw StoreError(.io, "cannot open '\(lockPath)' (errno \(errno))") }
-            var fl = flock()
-            fl.l_type = Int16(F_RDLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
-            while fcntl(f, F_SETLKW, &fl) != 0 {
-                if errno == EINTR { continue }
-                close(f)
-                throw StoreError(.io, "cannot lock '\(lockPath)' (errno \(errno))")
+        Shared.lock.lock(); defer { Shared.lock.unlock() }
+        if !entered {
+            let fd = try WriterGate.descriptor(lockPath)
+            if Shared.files[lockPath]!.holders == 0 {
+                let err = WriterGate.setLock(fd, F_RDLCK, wait: true)
+                guard err == 0 else { throw StoreError(.io, "cannot lock '\(lockPath)' (errno \(err))") }
             }
-            fd = f
+            Shared.files[lockPath]!.holders += 1
+            entered = true
         }
         let current = URL(fileURLWithPath: link).resolvingSymlinksInPath().path
         guard current == opened else {
+            WriterGate.release(lockPath)
+            entered = false
             throw StoreError(.busy, "the bank was compacted after this process opened it ('\(link)' is now '\(current)'); run the command again")
         }
     }
 
-    /// The process holding the lock in a way that excludes `type` (`F_WRLCK` asks about
-    /// any holder), if any, and not this process.
+    /// The other process holding the lock, if any.
     package static func holder(_ lockPath: String) -> Int32? {
-        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        Shared.lock.lock(); defer { Shared.lock.unlock() }
+        guard let fd = try? descriptor(lockPath) else { return nil }
         var fl = flock()
         fl.l_type = Int16(F_WRLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
         guard fcntl(fd, F_GETLK, &fl) == 0 else { return nil }
         return fl.l_type == Int16(F_UNLCK) ? nil : fl.l_pid
     }
 
-    /// Holds the exclusive lock (no process may begin writing) while `body` runs.
+    /// Holds the exclusive lock (no other process may begin writing) while `body` runs.
     ///
-    /// - Throws: `StoreError(.busy)` naming a process that writes to the bank.
+    /// - Throws: `StoreError(.busy)` naming a process that writes to the bank, or when a
+    ///   gate of this process holds the lock (the caller must not have the bank open).
     package static func exclusively<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError(.io, "cannot open '\(lockPath)' (errno \(errno))") }
-        defer { close(fd) }
-        var fl = flock()
-        fl.l_type = Int16(F_WRLCK); fl.l_whence = Int16(SEEK_SET); fl.l_start = 0; fl.l_len = 1
-        guard fcntl(fd, F_SETLK, &fl) == 0 else {
+        Shared.lock.lock()
+        let fd: Int32
+        do { fd = try descriptor(lockPath) } catch { Shared.lock.unlock(); throw error }
+        if Shared.files[lockPath]!.holders > 0 {
+            Shared.lock.unlock()
+            throw StoreError(.busy, "is being written by this process")
+        }
+        let err = setLock(fd, F_WRLCK, wait: false)
+        Shared.lock.unlock()
+        guard err == 0 else {
             let who = holder(lockPath).map { " (pid \($0))" } ?? ""
             throw StoreError(.busy, "is being written by another process\(who)")
+        }
+        defer {
+            Shared.lock.lock()
+            _ = setLock(fd, F_UNLCK, wait: false)
+            Shared.lock.unlock()
         }
         return try body()
     }
