@@ -210,13 +210,12 @@ import Testing
 @Suite struct RetentionReplayTests {
     let day = RetentionTests.day
 
-    /// 1,200 events over 40 days in blocks of 64: CloudTrail (idempotency keys), or flow
-    /// log lines identified by their offsets in a file (positional).
-    func filled(_ t: TempStore, positional: Bool) throws -> BankStore {
-        let bank = try t.store.bank("acme-bank")
-        bank.blockRows = 64
+    /// The input: 1,200 events over 40 days in 4 batches, the same at every call:
+    /// CloudTrail (idempotency keys), or flow log lines identified by their offsets in a
+    /// file (positional), with the file each batch is.
+    func input(positional: Bool) -> [(events: [Event], origin: BankStore.PartOrigin?)] {
         var maker = EventMaker(seed: 5)
-        for batch in 0..<4 {
+        return (0..<4).map { batch in
             var events: [Event] = []
             for i in 0..<300 {
                 let time = RetentionTests.start + Int64(batch) * 10 * day + Int64(i) * day / 30
@@ -224,14 +223,16 @@ import Testing
                 if positional { e.source = .vpcflow; e.eventClass = .networkActivity; e.eventID = nil }
                 events.append(e)
             }
-            if positional {
-                let file = SHA256Digest.hash(Array("flow file \(batch)".utf8))
-                let offsets = events.indices.map { Int64($0 * 100) }
-                _ = try bank.append(parts: [events], origins: [.init(file: file, range: 0 ..< 30_000, offsets: offsets)])
-            } else {
-                _ = try bank.append(events)
-            }
+            let file = SHA256Digest.hash(Array("flow file \(batch)".utf8))
+            return (events, positional ? .init(file: file, range: 0 ..< 30_000, offsets: events.indices.map { Int64($0 * 100) }) : nil)
         }
+    }
+
+    /// A bank filled with the input, in blocks of 64.
+    func filled(_ t: TempStore, positional: Bool) throws -> BankStore {
+        let bank = try t.store.bank("acme-bank")
+        bank.blockRows = 64
+        for b in input(positional: positional) { _ = try bank.append(parts: [b.events], origins: [b.origin]) }
         return bank
     }
 
@@ -330,35 +331,13 @@ import Testing
         #expect(try drain(bank, "new").isEmpty)
         #expect(try drain(bank, "lagging").isEmpty)
         #expect(try bank.verify().ok)
-        // Appending the original input again stores nothing that is still there.
+        // Appending the original input again stores nothing that is still there (flow
+        // files: nothing at all, their ranges are remembered).
         let stillThere = try remaining(bank)
-        if !positional {
-            var maker = EventMaker(seed: 5)
-            var again: [Event] = []
-            for batch in 0..<4 {
-                for i in 0..<300 {
-                    let time = RetentionTests.start + Int64(batch) * 10 * day + Int64(i) * day / 30
-                    again.append(maker.event(account: i % 3 == 0 ? "111122224444" : "111122223333", time: time))
-                }
-            }
-            let r = try bank.append(again.filter { e in stillThere.contains(e.raw) })
-            #expect(r.stored == 0 && r.duplicates == stillThere.count)
-        }
-        if positional {
-            // The flow files again: their ranges are remembered, nothing is stored.
-            var maker = EventMaker(seed: 5)
-            for batch in 0..<4 {
-                var events: [Event] = []
-                for i in 0..<300 {
-                    let time = RetentionTests.start + Int64(batch) * 10 * day + Int64(i) * day / 30
-                    var e = maker.event(account: i % 3 == 0 ? "111122224444" : "111122223333", time: time)
-                    e.source = .vpcflow; e.eventClass = .networkActivity; e.eventID = nil
-                    events.append(e)
-                }
-                let file = SHA256Digest.hash(Array("flow file \(batch)".utf8))
-                let r = try bank.append(parts: [events], origins: [.init(file: file, range: 0 ..< 30_000, offsets: events.indices.map { Int64($0 * 100) })])
-                #expect(r.stored == 0)
-            }
+        for b in input(positional: positional) {
+            let events = positional ? b.events : b.events.filter { stillThere.contains($0.raw) }
+            let r = try bank.append(parts: [events], origins: [b.origin])
+            #expect(r.stored == 0 && r.duplicates == events.count)
         }
         #expect(try remaining(bank).count == stillThere.count)
     }

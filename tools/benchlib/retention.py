@@ -86,9 +86,11 @@ def run_retention(a, gen):
     out, _, restore_wall, restore_rss, _ = run_measured(
         [a.secq, "ingest", "--store", store, "--json", "--no-progress", "--no-projections", archive], "secq ingest (archive)")
     restored = json.loads(out.strip().splitlines()[-1])
-    if restored.get("stored") != deleted or restored.get("quarantined"):
-        raise StepError("restoring the archive stored %s of %d events (%s quarantined)"
-                        % (restored.get("stored"), deleted, restored.get("quarantined")))
+    # "quarantined" also counts events kept but flagged as dated in the future (the
+    # generated months may end after today): only what was stored is checked.
+    if restored.get("stored") != deleted or restored.get("duplicates"):
+        raise StepError("restoring the archive stored %s of %d events (%s duplicates)"
+                        % (restored.get("stored"), deleted, restored.get("duplicates")))
     log("retention: restore stored %d events in %s" % (deleted, fmt_s(restore_wall)))
     run([a.secq, "verify", "--store", store], "secq verify (after restore)")
     return {"records": summary["records"], "days": a.retention_days, "stored": stored, "ingest_wall": wall,
