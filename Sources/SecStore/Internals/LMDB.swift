@@ -543,18 +543,18 @@ package final class WriterGate: @unchecked Sendable {
     /// Takes the shared lock the first time (waiting while a compaction holds the
     /// exclusive one), then checks the environment is still the bank's current one;
     /// when it is not, lets go of the lock (this process cannot write to the bank
-    /// through this environment any more) and throws.
+    /// through this environment any more) and throws. Once taken, nothing is checked
+    /// again: no compaction can swap the bank while this process holds the lock.
     package func enter() throws {
         Shared.lock.lock(); defer { Shared.lock.unlock() }
-        if !entered {
-            let fd = try WriterGate.descriptor(lockPath)
-            if Shared.files[lockPath]!.holders == 0 {
-                let err = WriterGate.setLock(fd, F_RDLCK, wait: true)
-                guard err == 0 else { throw StoreError(.io, "cannot lock '\(lockPath)' (errno \(err))") }
-            }
-            Shared.files[lockPath]!.holders += 1
-            entered = true
+        if entered { return }
+        let fd = try WriterGate.descriptor(lockPath)
+        if Shared.files[lockPath]!.holders == 0 {
+            let err = WriterGate.setLock(fd, F_RDLCK, wait: true)
+            guard err == 0 else { throw StoreError(.io, "cannot lock '\(lockPath)' (errno \(err))") }
         }
+        Shared.files[lockPath]!.holders += 1
+        entered = true
         let current = URL(fileURLWithPath: link).resolvingSymlinksInPath().path
         guard current == opened else {
             WriterGate.release(lockPath)
