@@ -29,33 +29,38 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// its raw record, restored as it was (see `ArchiveParser`).
     case archive = "secq-archive"
 
-    /// Whether a record's identity is its place in its file (a text log line without an
-    /// id of its own), so the store remembers which byte ranges of a file it holds
-    /// instead of indexing every record; see `BankStore.PartOrigin`.
-    public var isPositional: Bool {
+    /// The source its records become; nil for inputs that are not one source's records
+    /// (digest files, secq's archives).
+    public var source: Source? {
         switch self {
-        case .vpcflow, .alb, .elb, .nlb, .s3access, .cloudfront, .route53, .rdsPostgres, .rdsMySQL: return true
-        case .cloudtrail, .cloudtrailDigest, .guardduty, .config, .archive: return false
+        case .cloudtrail: return .cloudtrail
+        case .vpcflow: return .vpcflow
+        case .alb: return .alb
+        case .elb: return .elb
+        case .nlb: return .nlb
+        case .s3access: return .s3access
+        case .cloudfront: return .cloudfront
+        case .route53: return .route53
+        case .rdsPostgres, .rdsMySQL: return .rds
+        case .guardduty: return .guardduty
+        case .config: return .config
+        case .cloudtrailDigest, .archive: return nil
         }
     }
+
+    /// Whether a record's identity is its place in its file (a text log line without an
+    /// id of its own), so the store remembers which byte ranges of a file it holds
+    /// instead of indexing every record; see `BankStore.PartOrigin` and
+    /// `Source.isPositional`.
+    public var isPositional: Bool { source?.isPositional ?? false }
 
     /// The format a record of `source` is read with on its own (the raw record of a
     /// refused archive line, kept for `secq quarantine retry`); nil when its content
     /// must decide (RDS, findings and compliance events secq wrote).
     public init?(recordOf source: Source) {
-        switch source {
-        case .cloudtrail: self = .cloudtrail
-        case .vpcflow: self = .vpcflow
-        case .alb: self = .alb
-        case .elb: self = .elb
-        case .nlb: self = .nlb
-        case .s3access: self = .s3access
-        case .cloudfront: self = .cloudfront
-        case .route53: self = .route53
-        case .guardduty: self = .guardduty
-        case .config: self = .config
-        case .rds, .finding, .compliance: return nil
-        }
+        // RDS has two formats: the content tells them apart.
+        guard source != .rds, let f = InputFormat.allCases.first(where: { $0.source == source }) else { return nil }
+        self = f
     }
 
     /// Recognises an input's format by its S3 key layout, then by its content.

@@ -67,6 +67,17 @@ import Testing
                                                   "archive line has no seq (its sequence number in its bank)"])
     }
 
+    /// The format a refused archive line's raw record is kept under, and which formats'
+    /// records are known by their place in a file.
+    @Test func formatsOfSources() {
+        #expect(InputFormat(recordOf: .cloudtrail) == .cloudtrail)
+        #expect(InputFormat(recordOf: .nlb) == .nlb)
+        #expect(InputFormat(recordOf: .config) == .config)
+        #expect(InputFormat(recordOf: .rds) == nil && InputFormat(recordOf: .finding) == nil)
+        let positional = InputFormat.allCases.filter(\.isPositional).map(\.rawValue).sorted()
+        #expect(positional == ["alb", "cloudfront", "elb", "nlb", "rds-mysql", "rds-postgres", "route53", "s3access", "vpcflow"])
+    }
+
     @Test func archivesAreRecognisedByPathAndContentAndManifestsSkipped() {
         let line = Archive.line(sample()[0], ou: nil, log: nil) + "\n"
         #expect(InputFormat.detect(prefix: Array(line.utf8), path: "/restore/batch.json") == .archive)
